@@ -1,0 +1,6 @@
+//! Integration tests: one binary, one module per concern.
+
+mod cli;
+mod oracle;
+mod properties;
+mod support;
