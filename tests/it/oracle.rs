@@ -62,6 +62,15 @@ fn oracle_botocore_canned_rsa_sha1_equal_byte_for_byte() {
                 .code(),
             "expired"
         );
+        // ...and rejects it once tampered: another object, or another expiry.
+        let code = |u: &str| {
+            let request = Request { url: u, ..at(NOW) };
+            verify(&request, &f.trusted).map(|_| ()).unwrap_err().code()
+        };
+        assert_eq!(code(&url.replacen("://", "://x", 1)), "bad_signature");
+        let expires = format!("Expires={}", mine.expires);
+        let earlier = format!("Expires={}", mine.expires.0 - 1);
+        assert_eq!(code(&url.replace(&expires, &earlier)), "bad_signature");
     }
 }
 

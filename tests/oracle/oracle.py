@@ -91,9 +91,26 @@ def hash_alg(name):
 # ops
 
 
+_PRIVATE_KEYS = {}
+
+
+def load_private_key(pem_path):
+    """Loads (once per path) a PEM private key: cryptography validates RSA keys on load, ~50 ms
+    each, which would dominate a run of hundreds of cases."""
+    from cryptography.hazmat.primitives import serialization
+
+    if pem_path not in _PRIVATE_KEYS:
+        try:
+            _PRIVATE_KEYS[pem_path] = serialization.load_pem_private_key(read_bytes(pem_path), password=None)
+        except (ValueError, TypeError) as e:
+            raise BadInput(f"cannot load private key {pem_path}: {e}") from e
+    return _PRIVATE_KEYS[pem_path]
+
+
+
 def op_botocore_sign(case):
     from botocore.signers import CloudFrontSigner
-    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
     url = field(case, "url", (str,))
@@ -102,10 +119,7 @@ def op_botocore_sign(case):
     expires = field(case, "expires", (int,))
     policy = field(case, "policy", (dict,), nullable=True)
 
-    try:
-        key = serialization.load_pem_private_key(read_bytes(pem_path), password=None)
-    except (ValueError, TypeError) as e:
-        raise BadInput(f"cannot load private key {pem_path}: {e}") from e
+    key = load_private_key(pem_path)
     if not isinstance(key, rsa.RSAPrivateKey):
         raise BadInput(f"{pem_path}: botocore's CloudFrontSigner needs an RSA key")
 
