@@ -2,6 +2,7 @@
 //!
 //! Everything testable lives in this library; `main.rs` only parses the command line.
 
+pub mod auth;
 pub mod cli;
 pub mod cloudfront;
 pub mod keyfile;

@@ -1,0 +1,1624 @@
+//! Who is calling: bearer JWTs, verified with a shared HS256 secret (the dev default) or against
+//! an OIDC issuer's JWKS (Cognito, Okta, Auth0, Keycloak).
+//!
+//! Time is passed in: [`Authenticator::verify`] checks `exp` and `nbf` against the caller's `now`,
+//! so any moment can be tested. jsonwebtoken checks only the signature here (its own time, issuer
+//! and audience checks are off); every claim is checked below, so each rejection says what is
+//! wrong in words a person can act on.
+//!
+//! OIDC keys are fetched lazily (the service starts while the issuer is down), cached by `kid`
+//! and refreshed when a token names an unknown `kid`: at most once per
+//! `jwks_min_refresh_interval`, one fetch at a time, and requests that arrive during a fetch wait
+//! for its answer instead of starting their own.
+//!
+//! Nothing here puts a token, the secret or key material in an error message or a log line.
+#![warn(missing_docs)]
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::fmt;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyOperations, PublicKeyUse};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+/// Default allowance for clock skew on `exp` and `nbf`, in seconds.
+pub const DEFAULT_LEEWAY_SECS: u64 = 60;
+/// Default shortest time between two JWKS fetches.
+pub const DEFAULT_JWKS_MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
+/// Default limit on each HTTP request to the issuer (connect, send, read the answer).
+pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(5);
+/// RFC 7518 §3.2: an HS256 key must be at least as long as the hash output (256 bits).
+pub const MIN_HS256_SECRET_BYTES: usize = 32;
+
+/// A longer token is refused before any decoding.
+const MAX_TOKEN_BYTES: usize = 16 * 1024;
+/// Discovery documents and key sets larger than this are refused.
+const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
+/// After a failed fetch, the next one waits at least this long (or the refresh interval, if
+/// shorter), so a dead issuer is not asked once per request.
+const FAILED_FETCH_RETRY: Duration = Duration::from_secs(5);
+/// RSA keys in a JWKS must have a modulus of 2048 to 8192 bits.
+const RSA_MODULUS_BYTES: std::ops::RangeInclusive<usize> = 256..=1024;
+
+/// How tokens are verified.
+#[derive(Clone, Debug)]
+pub struct AuthConfig {
+    /// Shared secret or OIDC issuer.
+    pub mode: AuthMode,
+    /// The `iss` every token must carry. HS256: `None` accepts any issuer, or none. OIDC: must be
+    /// `None` or the mode's issuer (tokens must always carry the OIDC issuer).
+    pub issuer: Option<String>,
+    /// The audience every token must name in `aud`; `None` skips the check.
+    pub audience: Option<String>,
+    /// Allowance for clock skew on `exp` and `nbf`, in seconds.
+    pub leeway_secs: u64,
+    /// Accept a token without `aud` whose `client_id` is the audience (Cognito access tokens
+    /// carry `client_id` instead of `aud`; Cognito ID tokens carry `aud`).
+    pub accept_client_id_as_audience: bool,
+}
+
+impl AuthConfig {
+    /// HS256 with `secret`, any issuer, no audience check, the default leeway.
+    pub fn hs256(secret: impl Into<Vec<u8>>) -> AuthConfig {
+        AuthConfig::with_mode(AuthMode::Hs256 {
+            secret: secret.into(),
+        })
+    }
+
+    /// OIDC with `issuer`, no audience check, the default leeway, refresh interval and timeout.
+    pub fn oidc(issuer: impl Into<String>) -> AuthConfig {
+        AuthConfig::with_mode(AuthMode::Oidc {
+            issuer: issuer.into(),
+            jwks_min_refresh_interval: DEFAULT_JWKS_MIN_REFRESH_INTERVAL,
+            http_timeout: DEFAULT_HTTP_TIMEOUT,
+        })
+    }
+
+    fn with_mode(mode: AuthMode) -> AuthConfig {
+        AuthConfig {
+            mode,
+            issuer: None,
+            audience: None,
+            leeway_secs: DEFAULT_LEEWAY_SECS,
+            accept_client_id_as_audience: false,
+        }
+    }
+}
+
+/// Where the keys come from.
+#[derive(Clone)]
+pub enum AuthMode {
+    /// One shared secret; only `HS256` is accepted.
+    Hs256 {
+        /// The HMAC key, at least [`MIN_HS256_SECRET_BYTES`] long.
+        secret: Vec<u8>,
+    },
+    /// An OpenID Connect issuer: keys from its JWKS; only `RS256` and `ES256` are accepted.
+    Oidc {
+        /// The issuer URL, e.g. `https://cognito-idp.{region}.amazonaws.com/{poolId}`; discovery
+        /// is `{issuer}/.well-known/openid-configuration`.
+        issuer: String,
+        /// Shortest time between two JWKS fetches.
+        jwks_min_refresh_interval: Duration,
+        /// Limit on each HTTP request to the issuer.
+        http_timeout: Duration,
+    },
+}
+
+impl fmt::Debug for AuthMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AuthMode::Hs256 { secret } => f
+                .debug_struct("Hs256")
+                .field(
+                    "secret",
+                    &format_args!("[redacted, {} bytes]", secret.len()),
+                )
+                .finish(),
+            AuthMode::Oidc {
+                issuer,
+                jwks_min_refresh_interval,
+                http_timeout,
+            } => f
+                .debug_struct("Oidc")
+                .field("issuer", issuer)
+                .field("jwks_min_refresh_interval", jwks_min_refresh_interval)
+                .field("http_timeout", http_timeout)
+                .finish(),
+        }
+    }
+}
+
+/// Why a token, a header or the configuration was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    /// The configuration cannot work.
+    #[error("auth configuration: {0}")]
+    Config(String),
+    /// The `Authorization` header is not `Bearer <token>`.
+    #[error("Authorization header must be 'Bearer <token>' ({0})")]
+    AuthorizationHeader(&'static str),
+    /// Not a JWS compact token, or its parts do not decode.
+    #[error("malformed token: {0}")]
+    Malformed(String),
+    /// The header names an algorithm this mode does not accept (including `none`).
+    #[error("token signed with alg {alg}; only {} accepted", accepted_phrase(.accepted))]
+    AlgorithmNotAccepted {
+        /// The header's `alg`.
+        alg: String,
+        /// The algorithms this mode accepts.
+        accepted: &'static [&'static str],
+    },
+    /// The header's `alg` is not the algorithm of the key its `kid` names.
+    #[error("token signed with alg {alg}, but key id {kid:?} is an {key_alg} key")]
+    AlgorithmKeyMismatch {
+        /// The header's `alg`.
+        alg: &'static str,
+        /// The header's `kid`.
+        kid: String,
+        /// The algorithm of that key.
+        key_alg: &'static str,
+    },
+    /// An OIDC token without `kid`.
+    #[error("token header has no key id (kid); the issuer's tokens must name their signing key")]
+    MissingKeyId,
+    /// An OIDC token whose `kid` is not in the issuer's key set, even after a refresh.
+    #[error(
+        "token key id {kid:?} is not in the issuer's JWKS (refreshed {refreshed_secs_ago} s ago)"
+    )]
+    UnknownKeyId {
+        /// The header's `kid`.
+        kid: String,
+        /// Age of the key set that was searched.
+        refreshed_secs_ago: u64,
+    },
+    /// The signature does not verify with the key.
+    #[error("token signature does not verify with {0}")]
+    BadSignature(String),
+    /// `exp` (plus leeway) has passed.
+    #[error("token expired {secs_ago} s ago")]
+    Expired {
+        /// `now - exp`.
+        secs_ago: u64,
+    },
+    /// `nbf` (minus leeway) has not come yet.
+    #[error("token is not valid for another {secs} s (nbf)")]
+    NotYetValid {
+        /// `nbf - now`.
+        secs: u64,
+    },
+    /// A required claim is absent.
+    #[error("token has no {0:?} claim")]
+    MissingClaim(&'static str),
+    /// A claim has the wrong type or an empty value.
+    #[error("token claim {claim:?} {problem}")]
+    InvalidClaim {
+        /// The claim.
+        claim: &'static str,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+    /// `iss` is not the configured issuer.
+    #[error("token issuer {found:?} is not the configured issuer {expected:?}")]
+    WrongIssuer {
+        /// The token's `iss`.
+        found: String,
+        /// The configured issuer.
+        expected: String,
+    },
+    /// `aud` does not name the configured audience.
+    #[error("token audience {found:?} does not include {expected:?}")]
+    WrongAudience {
+        /// The token's `aud`, as a list.
+        found: Vec<String>,
+        /// The configured audience.
+        expected: String,
+    },
+    /// No `aud`, and `client_id` is not accepted in its place (or is not the audience).
+    #[error("token has no audience (aud); expected {expected:?}{}", client_id_hint(.client_id, *.client_id_accepted))]
+    MissingAudience {
+        /// The token's `client_id`, if any.
+        client_id: Option<String>,
+        /// Whether `accept_client_id_as_audience` is on.
+        client_id_accepted: bool,
+        /// The configured audience.
+        expected: String,
+    },
+    /// The issuer's discovery document names another issuer.
+    #[error(
+        "OIDC discovery at {url} names issuer {discovered:?}, not the configured issuer {configured:?}; fix the configured issuer URL"
+    )]
+    IssuerMismatch {
+        /// The discovery URL.
+        url: String,
+        /// The `issuer` it returned.
+        discovered: String,
+        /// The configured issuer.
+        configured: String,
+    },
+    /// The issuer could not be reached, or answered something unusable.
+    #[error("OIDC issuer unavailable: {0}")]
+    Upstream(String),
+    /// [`issue_hs256`] was asked for something it cannot sign.
+    #[error("cannot issue token: {0}")]
+    Issue(String),
+}
+
+impl AuthError {
+    /// True when the fault is the issuer's (unreachable, bad answer, discovery mismatch), not the
+    /// token's: the HTTP layer answers 503 for these and 401 for the rest.
+    pub fn is_upstream(&self) -> bool {
+        matches!(
+            self,
+            AuthError::Upstream(_) | AuthError::IssuerMismatch { .. }
+        )
+    }
+}
+
+fn accepted_phrase(accepted: &[&str]) -> String {
+    match accepted {
+        [one] => format!("{one} is"),
+        [init @ .., last] => format!("{} and {last} are", init.join(", ")),
+        [] => "nothing is".to_owned(),
+    }
+}
+
+fn client_id_hint(client_id: &Option<String>, accepted: bool) -> String {
+    match (client_id, accepted) {
+        (Some(id), true) => format!(", and its client_id {id:?} is not that"),
+        (Some(_), false) => "; it carries client_id (a Cognito access token?): \
+             set accept_client_id_as_audience to accept it"
+            .to_owned(),
+        (None, _) => String::new(),
+    }
+}
+
+/// The verified caller.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    /// The token's `iss` (empty for an HS256 token without one when no issuer is configured).
+    pub issuer: String,
+    /// The token's `sub`.
+    pub subject: String,
+    /// `preferred_username`, else `cognito:username`, else `username`, else `email`, else `sub`.
+    pub username: String,
+    /// The token's `exp`, epoch seconds.
+    pub expires_at: u64,
+}
+
+impl Identity {
+    /// "{issuer}|{subject}": the stored identity of a user.
+    pub fn user_subject(&self) -> String {
+        format!("{}|{}", self.issuer, self.subject)
+    }
+
+    /// Our user id: the `sub` itself when it is `[A-Za-z0-9_-]{1,64}`, else "u" + the first 24
+    /// hex digits of sha256("{iss}|{sub}").
+    pub fn user_id(&self) -> String {
+        let safe = (1..=64).contains(&self.subject.len())
+            && self
+                .subject
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if safe {
+            return self.subject.clone();
+        }
+        let digest = openssl::sha::sha256(self.user_subject().as_bytes());
+        let mut id = String::with_capacity(25);
+        id.push('u');
+        for byte in &digest[..12] {
+            id.push_str(&format!("{byte:02x}"));
+        }
+        id
+    }
+}
+
+/// The token from an `Authorization` header value: `Bearer <token>`, the scheme in any case.
+pub fn bearer_token(authorization_header: &str) -> Result<&str, AuthError> {
+    let header = authorization_header.trim();
+    if header.is_empty() {
+        return Err(AuthError::AuthorizationHeader("it is empty"));
+    }
+    let (scheme, rest) = header
+        .split_once(|c: char| c.is_ascii_whitespace())
+        .unwrap_or((header, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(AuthError::AuthorizationHeader(
+            "it does not use the Bearer scheme",
+        ));
+    }
+    let token = rest.trim_start();
+    if token.is_empty() {
+        return Err(AuthError::AuthorizationHeader("the token is missing"));
+    }
+    if token.contains(|c: char| c.is_whitespace()) {
+        return Err(AuthError::AuthorizationHeader(
+            "the token contains whitespace",
+        ));
+    }
+    Ok(token)
+}
+
+/// Signs an HS256 token: for `mediagate dev-token` and tests. `iss` and `aud` are left out when
+/// empty; `username` becomes `preferred_username`; `iat` is `now`, `exp` is `now + ttl_secs`.
+pub fn issue_hs256(
+    secret: &[u8],
+    subject: &str,
+    username: Option<&str>,
+    issuer: &str,
+    audience: &str,
+    ttl_secs: u64,
+    now: u64,
+) -> Result<String, AuthError> {
+    check_hs256_secret(secret).map_err(AuthError::Issue)?;
+    if subject.is_empty() {
+        return Err(AuthError::Issue("the subject is empty".to_owned()));
+    }
+    if ttl_secs == 0 {
+        return Err(AuthError::Issue("the lifetime is 0 s".to_owned()));
+    }
+    let exp = now
+        .checked_add(ttl_secs)
+        .ok_or_else(|| AuthError::Issue("now + ttl overflows".to_owned()))?;
+    let mut claims = Map::new();
+    if !issuer.is_empty() {
+        claims.insert("iss".to_owned(), issuer.into());
+    }
+    claims.insert("sub".to_owned(), subject.into());
+    if !audience.is_empty() {
+        claims.insert("aud".to_owned(), audience.into());
+    }
+    claims.insert("iat".to_owned(), now.into());
+    claims.insert("exp".to_owned(), exp.into());
+    if let Some(username) = username {
+        claims.insert("preferred_username".to_owned(), username.into());
+    }
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(secret),
+    )
+    .map_err(|e| AuthError::Issue(e.to_string()))
+}
+
+fn check_hs256_secret(secret: &[u8]) -> Result<(), String> {
+    if secret.len() < MIN_HS256_SECRET_BYTES {
+        return Err(format!(
+            "the HS256 secret is {} bytes; it must be at least {MIN_HS256_SECRET_BYTES} \
+             (RFC 7518 §3.2), e.g. from `openssl rand -base64 48`",
+            secret.len()
+        ));
+    }
+    Ok(())
+}
+
+const HS256_ONLY: &[&str] = &["HS256"];
+const OIDC_ALGORITHMS: &[&str] = &["RS256", "ES256"];
+
+/// Verifies bearer tokens. Cheap to share in an `Arc`; its `Debug` never shows the secret.
+pub struct Authenticator {
+    keys: Keys,
+    issuer: Option<String>,
+    audience: Option<String>,
+    leeway_secs: u64,
+    accept_client_id_as_audience: bool,
+}
+
+enum Keys {
+    Hs256(DecodingKey),
+    Oidc(Box<OidcKeys>),
+}
+
+impl fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("Authenticator");
+        match &self.keys {
+            Keys::Hs256(_) => s.field("mode", &"HS256 (secret redacted)"),
+            Keys::Oidc(oidc) => s.field("mode", &"OIDC").field("oidc", oidc),
+        };
+        s.field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("leeway_secs", &self.leeway_secs)
+            .field(
+                "accept_client_id_as_audience",
+                &self.accept_client_id_as_audience,
+            )
+            .finish()
+    }
+}
+
+impl Authenticator {
+    /// Checks the configuration; makes no network call (OIDC keys are fetched on first use).
+    pub fn new(config: AuthConfig) -> Result<Authenticator, AuthError> {
+        if config.audience.as_deref() == Some("") {
+            return Err(AuthError::Config(
+                "the audience is empty; leave it unset to skip the audience check".to_owned(),
+            ));
+        }
+        let (keys, issuer) = match config.mode {
+            AuthMode::Hs256 { secret } => {
+                check_hs256_secret(&secret).map_err(AuthError::Config)?;
+                (
+                    Keys::Hs256(DecodingKey::from_secret(&secret)),
+                    config.issuer,
+                )
+            }
+            AuthMode::Oidc {
+                issuer,
+                jwks_min_refresh_interval,
+                http_timeout,
+            } => {
+                if let Some(expected) = &config.issuer
+                    && !same_issuer(expected, &issuer)
+                {
+                    return Err(AuthError::Config(format!(
+                        "the expected issuer {expected:?} differs from the OIDC issuer {issuer:?}; \
+                         leave it unset"
+                    )));
+                }
+                let oidc = OidcKeys::new(issuer.clone(), jwks_min_refresh_interval, http_timeout)?;
+                (Keys::Oidc(Box::new(oidc)), Some(issuer))
+            }
+        };
+        Ok(Authenticator {
+            keys,
+            issuer,
+            audience: config.audience,
+            leeway_secs: config.leeway_secs,
+            accept_client_id_as_audience: config.accept_client_id_as_audience,
+        })
+    }
+
+    /// Verifies `token` (without the `Bearer ` prefix) at `now` (epoch seconds).
+    pub async fn verify(&self, token: &str, now: u64) -> Result<Identity, AuthError> {
+        let header = TokenHeader::parse(token)?;
+        let held_key;
+        let (key, algorithm, key_name) = match &self.keys {
+            Keys::Hs256(key) => {
+                let algorithm = header.algorithm(HS256_ONLY)?;
+                (key, algorithm, "the configured HS256 secret".to_owned())
+            }
+            Keys::Oidc(oidc) => {
+                let algorithm = header.algorithm(OIDC_ALGORITHMS)?;
+                let kid = header.kid.as_deref().ok_or(AuthError::MissingKeyId)?;
+                held_key = oidc.key(kid).await?;
+                if held_key.algorithm != algorithm {
+                    return Err(AuthError::AlgorithmKeyMismatch {
+                        alg: algorithm_name(algorithm),
+                        kid: shown(kid),
+                        key_alg: algorithm_name(held_key.algorithm),
+                    });
+                }
+                (&held_key.key, algorithm, format!("key id {:?}", shown(kid)))
+            }
+        };
+
+        // Signature only: time, issuer and audience are checked below, against `now`.
+        let mut validation = Validation::new(algorithm);
+        validation.required_spec_claims.clear();
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.validate_aud = false;
+        let claims = jsonwebtoken::decode::<Claims>(token, key, &validation)
+            .map_err(|e| match e.kind() {
+                ErrorKind::InvalidSignature => AuthError::BadSignature(key_name),
+                _ => AuthError::Malformed(e.to_string()),
+            })?
+            .claims;
+        self.check_claims(claims, now)
+    }
+
+    fn check_claims(&self, claims: Claims, now: u64) -> Result<Identity, AuthError> {
+        let exp = numeric_date(&claims.exp, "exp")?.ok_or(AuthError::MissingClaim("exp"))?;
+        if now >= exp.saturating_add(self.leeway_secs) {
+            return Err(AuthError::Expired {
+                secs_ago: now.saturating_sub(exp),
+            });
+        }
+        if let Some(nbf) = numeric_date(&claims.nbf, "nbf")?
+            && nbf > now.saturating_add(self.leeway_secs)
+        {
+            return Err(AuthError::NotYetValid { secs: nbf - now });
+        }
+
+        let iss = string_claim(&claims.iss, "iss")?;
+        if let Some(expected) = &self.issuer {
+            let found = iss.ok_or(AuthError::MissingClaim("iss"))?;
+            if !same_issuer(found, expected) {
+                return Err(AuthError::WrongIssuer {
+                    found: shown(found),
+                    expected: expected.clone(),
+                });
+            }
+        }
+
+        if let Some(expected) = &self.audience {
+            self.check_audience(&claims, expected)?;
+        }
+
+        let sub = string_claim(&claims.sub, "sub")?.ok_or(AuthError::MissingClaim("sub"))?;
+        if sub.is_empty() {
+            return Err(AuthError::InvalidClaim {
+                claim: "sub",
+                problem: "is empty",
+            });
+        }
+
+        let username = [
+            &claims.preferred_username,
+            &claims.cognito_username,
+            &claims.username,
+            &claims.email,
+        ]
+        .into_iter()
+        .find_map(|claim| claim.as_ref()?.as_str().filter(|s| !s.is_empty()))
+        .unwrap_or(sub);
+
+        Ok(Identity {
+            issuer: iss.unwrap_or_default().to_owned(),
+            subject: sub.to_owned(),
+            username: username.to_owned(),
+            expires_at: exp,
+        })
+    }
+
+    fn check_audience(&self, claims: &Claims, expected: &str) -> Result<(), AuthError> {
+        const PROBLEM: &str = "must be a string or an array of strings";
+        let found: Vec<&str> = match &claims.aud {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::String(aud)) => vec![aud],
+            Some(Value::Array(auds)) => auds
+                .iter()
+                .map(|a| {
+                    a.as_str().ok_or(AuthError::InvalidClaim {
+                        claim: "aud",
+                        problem: PROBLEM,
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+            Some(_) => {
+                return Err(AuthError::InvalidClaim {
+                    claim: "aud",
+                    problem: PROBLEM,
+                });
+            }
+        };
+        if found.contains(&expected) {
+            return Ok(());
+        }
+        if !found.is_empty() {
+            return Err(AuthError::WrongAudience {
+                found: found.into_iter().map(shown).collect(),
+                expected: expected.to_owned(),
+            });
+        }
+        let client_id = string_claim(&claims.client_id, "client_id")?;
+        if self.accept_client_id_as_audience && client_id == Some(expected) {
+            return Ok(());
+        }
+        Err(AuthError::MissingAudience {
+            client_id: client_id.map(shown),
+            client_id_accepted: self.accept_client_id_as_audience,
+            expected: expected.to_owned(),
+        })
+    }
+}
+
+/// The claims this module reads; each as raw JSON so a wrong type gets its own message.
+#[derive(Deserialize)]
+struct Claims {
+    #[serde(default)]
+    iss: Option<Value>,
+    #[serde(default)]
+    sub: Option<Value>,
+    #[serde(default)]
+    aud: Option<Value>,
+    #[serde(default)]
+    exp: Option<Value>,
+    #[serde(default)]
+    nbf: Option<Value>,
+    #[serde(default)]
+    client_id: Option<Value>,
+    #[serde(default)]
+    preferred_username: Option<Value>,
+    #[serde(default, rename = "cognito:username")]
+    cognito_username: Option<Value>,
+    #[serde(default)]
+    username: Option<Value>,
+    #[serde(default)]
+    email: Option<Value>,
+}
+
+fn string_claim<'a>(
+    value: &'a Option<Value>,
+    claim: &'static str,
+) -> Result<Option<&'a str>, AuthError> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(AuthError::InvalidClaim {
+            claim,
+            problem: "must be a string",
+        }),
+    }
+}
+
+/// A NumericDate (RFC 7519 §2): seconds since the epoch, possibly fractional (floored).
+fn numeric_date(value: &Option<Value>, claim: &'static str) -> Result<Option<u64>, AuthError> {
+    let invalid = AuthError::InvalidClaim {
+        claim,
+        problem: "must be a non-negative number of seconds since the epoch",
+    };
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => match (n.as_u64(), n.as_f64()) {
+            (Some(secs), _) => Ok(Some(secs)),
+            // Flooring is the point: a NumericDate may carry fractions of a second.
+            (None, Some(secs)) if secs.is_finite() && secs >= 0.0 && secs < u64::MAX as f64 => {
+                Ok(Some(secs as u64))
+            }
+            _ => Err(invalid),
+        },
+        Some(_) => Err(invalid),
+    }
+}
+
+/// Issuers compare without a trailing slash: Auth0's end in one, most configurations do not.
+fn same_issuer(a: &str, b: &str) -> bool {
+    a.trim_end_matches('/') == b.trim_end_matches('/')
+}
+
+/// A token-supplied string, made safe and short enough for a message.
+fn shown(s: &str) -> String {
+    const MAX_CHARS: usize = 80;
+    let mut out: String = s.chars().take(MAX_CHARS).collect();
+    if s.chars().nth(MAX_CHARS).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+fn algorithm_name(algorithm: Algorithm) -> &'static str {
+    match algorithm {
+        Algorithm::HS256 => "HS256",
+        Algorithm::RS256 => "RS256",
+        Algorithm::ES256 => "ES256",
+        _ => "unsupported",
+    }
+}
+
+/// The JOSE header, read before the signature is checked so the algorithm and key can be chosen
+/// (and refused) with a clear message. jsonwebtoken's own `Header` cannot hold `alg: none`.
+#[derive(Deserialize)]
+struct TokenHeader {
+    alg: Value,
+    #[serde(default)]
+    kid: Option<String>,
+    #[serde(default)]
+    crit: Option<Value>,
+}
+
+impl TokenHeader {
+    fn parse(token: &str) -> Result<TokenHeader, AuthError> {
+        let malformed = |why: &str| AuthError::Malformed(why.to_owned());
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(AuthError::Malformed(format!(
+                "it is {} bytes; at most {MAX_TOKEN_BYTES} are accepted",
+                token.len()
+            )));
+        }
+        let mut parts = token.split('.');
+        let (Some(header), Some(_), Some(_), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(malformed(
+                "a JWT has three base64url parts separated by '.'",
+            ));
+        };
+        let header = URL_SAFE_NO_PAD
+            .decode(header)
+            .map_err(|_| malformed("the header is not base64url"))?;
+        let header: TokenHeader = serde_json::from_slice(&header)
+            .map_err(|_| malformed("the header is not a JSON object with an \"alg\""))?;
+        if header.crit.is_some() {
+            return Err(malformed(
+                "the header lists critical extensions (crit), which this service does not support",
+            ));
+        }
+        Ok(header)
+    }
+
+    fn algorithm(&self, accepted: &'static [&'static str]) -> Result<Algorithm, AuthError> {
+        let refused = |alg: String| AuthError::AlgorithmNotAccepted { alg, accepted };
+        let alg = self
+            .alg
+            .as_str()
+            .ok_or_else(|| refused("(not a string)".to_owned()))?;
+        if !accepted.contains(&alg) {
+            return Err(refused(shown(alg)));
+        }
+        match alg {
+            "HS256" => Ok(Algorithm::HS256),
+            "RS256" => Ok(Algorithm::RS256),
+            "ES256" => Ok(Algorithm::ES256),
+            _ => Err(refused(shown(alg))),
+        }
+    }
+}
+
+/// One verification key from the issuer's JWKS.
+struct IssuerKey {
+    algorithm: Algorithm,
+    key: DecodingKey,
+}
+
+/// The issuer's keys, fetched on demand.
+struct OidcKeys {
+    issuer: String,
+    discovery_url: String,
+    min_refresh_interval: Duration,
+    http: reqwest::Client,
+    cache: RwLock<KeyCache>,
+    /// Held for the whole of a fetch: one fetch at a time, and the rest wait for its answer.
+    fetch: tokio::sync::Mutex<FetchState>,
+}
+
+#[derive(Default)]
+struct KeyCache {
+    keys: HashMap<String, Arc<IssuerKey>>,
+    /// Completed fetch attempts; a waiter that sees it change knows a fetch answered for it.
+    attempts: u64,
+    refreshed_at: Option<Instant>,
+    last_failure: Option<(Instant, AuthError)>,
+}
+
+#[derive(Default)]
+struct FetchState {
+    jwks_uri: Option<String>,
+}
+
+impl fmt::Debug for OidcKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let cache = self.read_cache();
+        let mut kids: Vec<&String> = cache.keys.keys().collect();
+        kids.sort();
+        f.debug_struct("OidcKeys")
+            .field("issuer", &self.issuer)
+            .field("min_refresh_interval", &self.min_refresh_interval)
+            .field("cached_kids", &kids)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Deserialize)]
+struct Discovery {
+    issuer: String,
+    jwks_uri: String,
+}
+
+#[derive(Deserialize)]
+struct JwksDocument {
+    keys: Vec<Value>,
+}
+
+impl OidcKeys {
+    fn new(
+        issuer: String,
+        min_refresh_interval: Duration,
+        http_timeout: Duration,
+    ) -> Result<OidcKeys, AuthError> {
+        let config = |why: String| AuthError::Config(why);
+        let url = reqwest::Url::parse(&issuer)
+            .map_err(|e| config(format!("the OIDC issuer {issuer:?} is not a URL: {e}")))?;
+        if !(url.scheme() == "https" || (url.scheme() == "http" && is_loopback(&url))) {
+            return Err(config(format!(
+                "the OIDC issuer {issuer:?} must be an https URL (http only for localhost)"
+            )));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(config(format!(
+                "the OIDC issuer {issuer:?} must not have a query or fragment"
+            )));
+        }
+        if http_timeout.is_zero() {
+            return Err(config("the OIDC HTTP timeout is 0".to_owned()));
+        }
+        let http = reqwest::Client::builder()
+            .timeout(http_timeout)
+            .connect_timeout(http_timeout)
+            .user_agent(concat!("mediagate/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| config(format!("cannot build the HTTP client: {}", error_chain(&e))))?;
+        Ok(OidcKeys {
+            discovery_url: format!(
+                "{}/.well-known/openid-configuration",
+                issuer.trim_end_matches('/')
+            ),
+            issuer,
+            min_refresh_interval,
+            http,
+            cache: RwLock::default(),
+            fetch: tokio::sync::Mutex::default(),
+        })
+    }
+
+    fn read_cache(&self) -> RwLockReadGuard<'_, KeyCache> {
+        self.cache.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write_cache(&self) -> RwLockWriteGuard<'_, KeyCache> {
+        self.cache.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The key named `kid`: from the cache, or after one (rate-limited) refresh.
+    async fn key(&self, kid: &str) -> Result<Arc<IssuerKey>, AuthError> {
+        let attempts_seen = {
+            let cache = self.read_cache();
+            if let Some(key) = cache.keys.get(kid) {
+                return Ok(Arc::clone(key));
+            }
+            cache.attempts
+        };
+
+        let mut fetch = self.fetch.lock().await;
+        {
+            let cache = self.read_cache();
+            if cache.attempts != attempts_seen {
+                // A fetch finished while this request waited: its answer is this request's too.
+                if let Some(key) = cache.keys.get(kid) {
+                    return Ok(Arc::clone(key));
+                }
+                if let Some((_, error)) = &cache.last_failure {
+                    return Err(error.clone());
+                }
+                return Err(unknown_kid(kid, cache.refreshed_at));
+            }
+            if let Some(at) = cache.refreshed_at
+                && at.elapsed() < self.min_refresh_interval
+            {
+                return Err(unknown_kid(kid, Some(at)));
+            }
+            if let Some((at, error)) = &cache.last_failure
+                && at.elapsed() < self.min_refresh_interval.min(FAILED_FETCH_RETRY)
+            {
+                return Err(error.clone());
+            }
+        }
+
+        let fetched = self.fetch_keys(&mut fetch).await;
+        let mut cache = self.write_cache();
+        cache.attempts += 1;
+        match fetched {
+            Ok(keys) => {
+                tracing::info!(
+                    issuer = %self.issuer,
+                    kids = ?keys.keys().collect::<Vec<_>>(),
+                    "fetched the issuer's JWKS"
+                );
+                cache.keys = keys;
+                cache.refreshed_at = Some(Instant::now());
+                cache.last_failure = None;
+                match cache.keys.get(kid) {
+                    Some(key) => Ok(Arc::clone(key)),
+                    None => Err(unknown_kid(kid, cache.refreshed_at)),
+                }
+            }
+            Err(error) => {
+                tracing::warn!(issuer = %self.issuer, %error, "JWKS refresh failed");
+                // Discover again next time: the issuer may have moved its JWKS.
+                fetch.jwks_uri = None;
+                cache.last_failure = Some((Instant::now(), error.clone()));
+                Err(error)
+            }
+        }
+    }
+
+    async fn fetch_keys(
+        &self,
+        fetch: &mut FetchState,
+    ) -> Result<HashMap<String, Arc<IssuerKey>>, AuthError> {
+        let jwks_uri = match &fetch.jwks_uri {
+            Some(uri) => uri.clone(),
+            None => {
+                let uri = self.discover().await?;
+                fetch.jwks_uri = Some(uri.clone());
+                uri
+            }
+        };
+        let document: JwksDocument = self.get_json(&jwks_uri).await?;
+        let keys = usable_keys(document);
+        if keys.is_empty() {
+            return Err(AuthError::Upstream(format!(
+                "the JWKS at {jwks_uri} has no usable signing key (RS256 RSA or ES256 P-256, \
+                 use \"sig\", with a kid)"
+            )));
+        }
+        Ok(keys)
+    }
+
+    async fn discover(&self) -> Result<String, AuthError> {
+        let discovery: Discovery = self.get_json(&self.discovery_url).await?;
+        if !same_issuer(&discovery.issuer, &self.issuer) {
+            return Err(AuthError::IssuerMismatch {
+                url: self.discovery_url.clone(),
+                discovered: shown(&discovery.issuer),
+                configured: self.issuer.clone(),
+            });
+        }
+        let jwks = reqwest::Url::parse(&discovery.jwks_uri).map_err(|e| {
+            AuthError::Upstream(format!(
+                "discovery at {} gives jwks_uri {:?}, not a URL: {e}",
+                self.discovery_url,
+                shown(&discovery.jwks_uri)
+            ))
+        })?;
+        let issuer_is_https = self.issuer.starts_with("https:");
+        if !(jwks.scheme() == "https" || (!issuer_is_https && jwks.scheme() == "http")) {
+            return Err(AuthError::Upstream(format!(
+                "discovery at {} gives jwks_uri {:?}; it must be https",
+                self.discovery_url,
+                shown(&discovery.jwks_uri)
+            )));
+        }
+        Ok(discovery.jwks_uri)
+    }
+
+    async fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, AuthError> {
+        let failed = |why: String| AuthError::Upstream(format!("GET {url}: {why}"));
+        let mut response = self
+            .http
+            .get(url)
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(|e| failed(error_chain(&e)))?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(failed(format!("answered HTTP {status}")));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| failed(error_chain(&e)))?
+        {
+            if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
+                return Err(failed(format!(
+                    "the answer is larger than {MAX_DOCUMENT_BYTES} bytes"
+                )));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        serde_json::from_slice(&body).map_err(|e| failed(format!("unexpected JSON: {e}")))
+    }
+}
+
+fn unknown_kid(kid: &str, refreshed_at: Option<Instant>) -> AuthError {
+    AuthError::UnknownKeyId {
+        kid: shown(kid),
+        refreshed_secs_ago: refreshed_at.map_or(0, |at| at.elapsed().as_secs()),
+    }
+}
+
+fn is_loopback(url: &reqwest::Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The keys this module can use, by `kid`: RSA (2048 to 8192 bits) for RS256 and EC P-256 for
+/// ES256, meant for signatures. Every other key is skipped (and logged at debug level).
+fn usable_keys(document: JwksDocument) -> HashMap<String, Arc<IssuerKey>> {
+    let mut keys = HashMap::new();
+    for value in document.keys {
+        let kid = value.get("kid").and_then(Value::as_str).map(shown);
+        match usable_key(value) {
+            Ok((kid, key)) => match keys.entry(kid) {
+                Entry::Vacant(slot) => {
+                    slot.insert(Arc::new(key));
+                }
+                Entry::Occupied(slot) => {
+                    tracing::warn!(
+                        kid = slot.key(),
+                        "JWKS lists this key id twice; using the first"
+                    );
+                }
+            },
+            Err(reason) => tracing::debug!(kid, reason, "skipping a JWKS key"),
+        }
+    }
+    keys
+}
+
+fn usable_key(value: Value) -> Result<(String, IssuerKey), &'static str> {
+    let jwk: Jwk = serde_json::from_value(value).map_err(|_| "not a JWK")?;
+    let kid = jwk.common.key_id.clone().ok_or("no kid")?;
+    match &jwk.common.public_key_use {
+        None | Some(PublicKeyUse::Signature) => {}
+        Some(_) => return Err("use is not \"sig\""),
+    }
+    if let Some(ops) = &jwk.common.key_operations
+        && !ops.contains(&KeyOperations::Verify)
+    {
+        return Err("key_ops lacks \"verify\"");
+    }
+    let declared = jwk.common.key_algorithm.map(|alg| alg.to_string());
+    let algorithm = match &jwk.algorithm {
+        AlgorithmParameters::RSA(rsa) => {
+            let n = URL_SAFE_NO_PAD
+                .decode(&rsa.n)
+                .map_err(|_| "n is not base64url")?;
+            let e = URL_SAFE_NO_PAD
+                .decode(&rsa.e)
+                .map_err(|_| "e is not base64url")?;
+            let n_len = n.iter().skip_while(|b| **b == 0).count();
+            if !RSA_MODULUS_BYTES.contains(&n_len) {
+                return Err("RSA modulus is not 2048 to 8192 bits");
+            }
+            if e.is_empty() || e.len() > 8 {
+                return Err("RSA exponent is unusable");
+            }
+            Algorithm::RS256
+        }
+        AlgorithmParameters::EllipticCurve(ec) => {
+            if ec.curve != EllipticCurve::P256 {
+                return Err("EC curve is not P-256");
+            }
+            let x = URL_SAFE_NO_PAD
+                .decode(&ec.x)
+                .map_err(|_| "x is not base64url")?;
+            let y = URL_SAFE_NO_PAD
+                .decode(&ec.y)
+                .map_err(|_| "y is not base64url")?;
+            if !p256_point_is_valid(&x, &y) {
+                return Err("EC point is not on P-256");
+            }
+            Algorithm::ES256
+        }
+        _ => return Err("key type is not RSA or EC"),
+    };
+    if let Some(declared) = declared
+        && declared != algorithm_name(algorithm)
+    {
+        return Err("alg is not RS256 (RSA) or ES256 (EC)");
+    }
+    let key = DecodingKey::from_jwk(&jwk).map_err(|_| "jsonwebtoken refused the key")?;
+    Ok((kid, IssuerKey { algorithm, key }))
+}
+
+fn p256_point_is_valid(x: &[u8], y: &[u8]) -> bool {
+    use openssl::bn::BigNumContext;
+    use openssl::ec::{EcGroup, EcPoint};
+    use openssl::nid::Nid;
+
+    if x.len() != 32 || y.len() != 32 {
+        return false;
+    }
+    let mut sec1 = Vec::with_capacity(65);
+    sec1.push(0x04);
+    sec1.extend_from_slice(x);
+    sec1.extend_from_slice(y);
+    let (Ok(group), Ok(mut ctx)) = (
+        EcGroup::from_curve_name(Nid::X9_62_PRIME256V1),
+        BigNumContext::new(),
+    ) else {
+        return false;
+    };
+    EcPoint::from_bytes(&group, &sec1, &mut ctx).is_ok()
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let line = cause.to_string();
+        if !text.contains(&line) {
+            text.push_str(": ");
+            text.push_str(&line);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    const SECRET: &[u8] = b"a dev secret that is at least 32 bytes long";
+    const NOW: u64 = 1_800_000_000;
+    const ISSUER: &str = "https://issuer.example";
+
+    fn authenticator(configure: impl FnOnce(&mut AuthConfig)) -> Authenticator {
+        let mut config = AuthConfig::hs256(SECRET);
+        configure(&mut config);
+        Authenticator::new(config).expect("config")
+    }
+
+    fn sign_with(secret: &[u8], claims: &Value) -> String {
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            claims,
+            &EncodingKey::from_secret(secret),
+        )
+        .expect("sign")
+    }
+
+    fn sign(claims: Value) -> String {
+        sign_with(SECRET, &claims)
+    }
+
+    fn claims(extra: Value) -> Value {
+        let mut claims =
+            json!({"iss": ISSUER, "sub": "alice", "aud": "mediagate", "exp": NOW + 600});
+        for (name, value) in extra.as_object().expect("object") {
+            if value.is_null() {
+                claims.as_object_mut().expect("object").remove(name);
+            } else {
+                claims[name] = value.clone();
+            }
+        }
+        claims
+    }
+
+    async fn verify(auth: &Authenticator, token: &str) -> Result<Identity, AuthError> {
+        auth.verify(token, NOW).await
+    }
+
+    fn b64(json: &Value) -> String {
+        URL_SAFE_NO_PAD.encode(json.to_string())
+    }
+
+    #[tokio::test]
+    async fn a_dev_token_verifies() {
+        let auth = authenticator(|c| {
+            c.issuer = Some(ISSUER.to_owned());
+            c.audience = Some("mediagate".to_owned());
+        });
+        let token = issue_hs256(
+            SECRET,
+            "alice",
+            Some("Alice"),
+            ISSUER,
+            "mediagate",
+            600,
+            NOW,
+        )
+        .expect("issue");
+        let identity = verify(&auth, &token).await.expect("valid");
+        assert_eq!(
+            identity,
+            Identity {
+                issuer: ISSUER.to_owned(),
+                subject: "alice".to_owned(),
+                username: "Alice".to_owned(),
+                expires_at: NOW + 600,
+            }
+        );
+        assert_eq!(identity.user_subject(), "https://issuer.example|alice");
+        assert_eq!(identity.user_id(), "alice");
+    }
+
+    #[tokio::test]
+    async fn expiry_allows_the_leeway_and_not_a_second_more() {
+        let auth = authenticator(|_| {});
+        let at = |exp: u64| sign(claims(json!({ "exp": exp })));
+        assert!(verify(&auth, &at(NOW - 59)).await.is_ok());
+        let err = verify(&auth, &at(NOW - 60)).await.expect_err("expired");
+        assert_eq!(err, AuthError::Expired { secs_ago: 60 });
+        assert_eq!(err.to_string(), "token expired 60 s ago");
+        assert!(!err.is_upstream());
+
+        let strict = authenticator(|c| c.leeway_secs = 0);
+        assert!(verify(&strict, &at(NOW + 1)).await.is_ok());
+        assert_eq!(
+            verify(&strict, &at(NOW)).await,
+            Err(AuthError::Expired { secs_ago: 0 })
+        );
+        let err = verify(&strict, &at(NOW - 42)).await.expect_err("expired");
+        assert_eq!(err.to_string(), "token expired 42 s ago");
+    }
+
+    #[tokio::test]
+    async fn exp_is_required_and_must_be_a_number() {
+        let auth = authenticator(|_| {});
+        assert_eq!(
+            verify(&auth, &sign(claims(json!({"exp": null})))).await,
+            Err(AuthError::MissingClaim("exp"))
+        );
+        let err = verify(&auth, &sign(claims(json!({"exp": "soon"}))))
+            .await
+            .expect_err("string exp");
+        assert!(matches!(err, AuthError::InvalidClaim { claim: "exp", .. }));
+        // A fractional NumericDate is floored.
+        let ok = verify(
+            &auth,
+            &sign(claims(json!({"exp": (NOW + 10) as f64 + 0.5}))),
+        )
+        .await
+        .expect("fractional exp");
+        assert_eq!(ok.expires_at, NOW + 10);
+    }
+
+    #[tokio::test]
+    async fn a_token_not_yet_valid_is_refused_beyond_the_leeway() {
+        let auth = authenticator(|_| {});
+        let at = |nbf: u64| sign(claims(json!({ "nbf": nbf })));
+        assert!(verify(&auth, &at(NOW + 60)).await.is_ok());
+        let err = verify(&auth, &at(NOW + 61)).await.expect_err("nbf");
+        assert_eq!(err, AuthError::NotYetValid { secs: 61 });
+        assert_eq!(err.to_string(), "token is not valid for another 61 s (nbf)");
+    }
+
+    #[tokio::test]
+    async fn the_issuer_is_checked_when_configured() {
+        let auth = authenticator(|c| c.issuer = Some("b".to_owned()));
+        let err = verify(&auth, &sign(claims(json!({"iss": "a"}))))
+            .await
+            .expect_err("wrong iss");
+        assert_eq!(
+            err.to_string(),
+            r#"token issuer "a" is not the configured issuer "b""#
+        );
+        assert_eq!(
+            verify(&auth, &sign(claims(json!({"iss": null})))).await,
+            Err(AuthError::MissingClaim("iss"))
+        );
+        // A trailing slash is not a different issuer.
+        let slash = authenticator(|c| c.issuer = Some(format!("{ISSUER}/")));
+        assert!(verify(&slash, &sign(claims(json!({})))).await.is_ok());
+        // Unconfigured: any issuer, or none.
+        let any = authenticator(|_| {});
+        let identity = verify(&any, &sign(claims(json!({"iss": null}))))
+            .await
+            .expect("no iss");
+        assert_eq!(identity.issuer, "");
+    }
+
+    #[tokio::test]
+    async fn the_audience_is_checked_when_configured() {
+        let auth = authenticator(|c| c.audience = Some("mediagate".to_owned()));
+        let err = verify(&auth, &sign(claims(json!({"aud": "x"}))))
+            .await
+            .expect_err("wrong aud");
+        assert_eq!(
+            err.to_string(),
+            r#"token audience ["x"] does not include "mediagate""#
+        );
+        assert!(
+            verify(&auth, &sign(claims(json!({"aud": ["x", "mediagate"]}))))
+                .await
+                .is_ok()
+        );
+        let err = verify(&auth, &sign(claims(json!({"aud": null}))))
+            .await
+            .expect_err("no aud");
+        assert_eq!(
+            err.to_string(),
+            r#"token has no audience (aud); expected "mediagate""#
+        );
+        let err = verify(&auth, &sign(claims(json!({"aud": 7}))))
+            .await
+            .expect_err("numeric aud");
+        assert!(matches!(err, AuthError::InvalidClaim { claim: "aud", .. }));
+        // Unconfigured: not checked.
+        let any = authenticator(|_| {});
+        assert!(
+            verify(&any, &sign(claims(json!({"aud": "x"}))))
+                .await
+                .is_ok()
+        );
+    }
+
+    #[tokio::test]
+    async fn client_id_stands_for_the_audience_only_when_allowed() {
+        let access_token = sign(claims(json!({"aud": null, "client_id": "mediagate"})));
+        let off = authenticator(|c| c.audience = Some("mediagate".to_owned()));
+        let err = verify(&off, &access_token).await.expect_err("option off");
+        assert!(
+            err.to_string().contains("set accept_client_id_as_audience"),
+            "{err}"
+        );
+        let on = authenticator(|c| {
+            c.audience = Some("mediagate".to_owned());
+            c.accept_client_id_as_audience = true;
+        });
+        assert!(verify(&on, &access_token).await.is_ok());
+        let other_client = sign(claims(json!({"aud": null, "client_id": "other"})));
+        assert!(matches!(
+            verify(&on, &other_client).await,
+            Err(AuthError::MissingAudience { .. })
+        ));
+        // An `aud` that names someone else is not rescued by client_id.
+        let id_token = sign(claims(json!({"aud": "other", "client_id": "mediagate"})));
+        assert!(matches!(
+            verify(&on, &id_token).await,
+            Err(AuthError::WrongAudience { .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn sub_is_required_and_not_empty() {
+        let auth = authenticator(|_| {});
+        let err = verify(&auth, &sign(claims(json!({"sub": null}))))
+            .await
+            .expect_err("no sub");
+        assert_eq!(err, AuthError::MissingClaim("sub"));
+        assert_eq!(err.to_string(), r#"token has no "sub" claim"#);
+        assert!(matches!(
+            verify(&auth, &sign(claims(json!({"sub": ""})))).await,
+            Err(AuthError::InvalidClaim { claim: "sub", .. })
+        ));
+        assert!(matches!(
+            verify(&auth, &sign(claims(json!({"sub": 42})))).await,
+            Err(AuthError::InvalidClaim { claim: "sub", .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn alg_none_is_refused() {
+        let auth = authenticator(|_| {});
+        let payload = b64(&claims(json!({})));
+        for alg in ["none", "None", "NONE"] {
+            let header = b64(&json!({"alg": alg, "typ": "JWT"}));
+            for token in [
+                format!("{header}.{payload}."),
+                format!("{header}.{payload}.c2ln"),
+            ] {
+                let err = verify(&auth, &token).await.expect_err("alg none");
+                assert_eq!(
+                    err.to_string(),
+                    format!("token signed with alg {alg}; only HS256 is accepted")
+                );
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn other_hmac_algorithms_are_refused() {
+        let auth = authenticator(|_| {});
+        let token = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS512),
+            &claims(json!({})),
+            &EncodingKey::from_secret(SECRET),
+        )
+        .expect("sign");
+        let err = verify(&auth, &token).await.expect_err("HS512");
+        assert_eq!(
+            err.to_string(),
+            "token signed with alg HS512; only HS256 is accepted"
+        );
+    }
+
+    #[tokio::test]
+    async fn garbage_is_malformed() {
+        let auth = authenticator(|_| {});
+        let valid = sign(claims(json!({})));
+        let (head, _) = valid.split_once('.').expect("dot");
+        let header = b64(&json!({"alg": "HS256"}));
+        for token in [
+            String::new(),
+            "garbage".to_owned(),
+            "a.b".to_owned(),
+            "a.b.c".to_owned(),
+            "a.b.c.d".to_owned(),
+            format!("{head}.%%%.sig"),
+            format!("{header}.{}.sig", URL_SAFE_NO_PAD.encode("not json")),
+            format!("{}.e30.sig", b64(&json!({"typ": "JWT"}))),
+            format!("{}.e30.sig", b64(&json!({"alg": "HS256", "crit": ["exp"]}))),
+            "x".repeat(MAX_TOKEN_BYTES + 1),
+        ] {
+            let err = verify(&auth, &token).await.expect_err("garbage");
+            assert!(
+                matches!(err, AuthError::Malformed(_) | AuthError::BadSignature(_)),
+                "{token:.40}: {err:?}"
+            );
+            assert!(
+                err.to_string().starts_with("malformed token: ")
+                    || matches!(err, AuthError::BadSignature(_))
+            );
+        }
+        // A payload that is not JSON, correctly signed, is malformed (not a bad signature).
+        let signing_input = format!("{header}.{}", URL_SAFE_NO_PAD.encode("not json"));
+        let signature = jsonwebtoken::crypto::sign(
+            signing_input.as_bytes(),
+            &EncodingKey::from_secret(SECRET),
+            Algorithm::HS256,
+        )
+        .expect("sign");
+        let err = verify(&auth, &format!("{signing_input}.{signature}"))
+            .await
+            .expect_err("not json");
+        assert!(matches!(err, AuthError::Malformed(_)), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn a_token_signed_with_another_secret_is_refused() {
+        let auth = authenticator(|_| {});
+        let token = sign_with(
+            b"another secret, also at least 32 bytes",
+            &claims(json!({})),
+        );
+        let err = verify(&auth, &token).await.expect_err("other secret");
+        assert_eq!(
+            err.to_string(),
+            "token signature does not verify with the configured HS256 secret"
+        );
+        // Tampering with the claims breaks the signature too.
+        let token = sign(claims(json!({})));
+        let mut parts: Vec<&str> = token.split('.').collect();
+        let forged = b64(&claims(json!({"sub": "mallory"})));
+        parts[1] = &forged;
+        assert!(matches!(
+            verify(&auth, &parts.join(".")).await,
+            Err(AuthError::BadSignature(_))
+        ));
+    }
+
+    #[test]
+    fn bearer_headers_are_parsed() {
+        assert_eq!(bearer_token("Bearer abc.def.ghi"), Ok("abc.def.ghi"));
+        assert_eq!(bearer_token("bearer abc"), Ok("abc"));
+        assert_eq!(bearer_token("BEARER   abc  "), Ok("abc"));
+        for bad in [
+            "",
+            "   ",
+            "Bearer",
+            "Bearer ",
+            "Basic dXNlcjpwdw==",
+            "abc.def.ghi",
+            "Bearer a b",
+            "Bearerabc",
+        ] {
+            let err = bearer_token(bad).expect_err(bad);
+            assert!(
+                err.to_string()
+                    .starts_with("Authorization header must be 'Bearer <token>'"),
+                "{bad:?}: {err}"
+            );
+            assert!(!err.to_string().contains("dXNlcjpwdw"), "{err}");
+        }
+    }
+
+    fn identity(subject: &str) -> Identity {
+        Identity {
+            issuer: ISSUER.to_owned(),
+            subject: subject.to_owned(),
+            username: subject.to_owned(),
+            expires_at: NOW,
+        }
+    }
+
+    #[test]
+    fn user_ids_keep_safe_subjects_and_hash_the_rest() {
+        assert_eq!(identity("abc_DEF-123").user_id(), "abc_DEF-123");
+        let sixty_four = "a".repeat(64);
+        assert_eq!(identity(&sixty_four).user_id(), sixty_four);
+        // Values from Python: hashlib.sha256(b"{iss}|{sub}").hexdigest()[:24]
+        assert_eq!(identity("auth0|abc").user_id(), "ubc2f20b4f715589416f2e36b");
+        assert_eq!(
+            identity(&"a".repeat(100)).user_id(),
+            "u7c2653b1576f29f9148c25cd"
+        );
+        assert_eq!(
+            identity("auth0|abc").user_subject(),
+            "https://issuer.example|auth0|abc"
+        );
+        let other_issuer = Identity {
+            issuer: "https://other.example".to_owned(),
+            ..identity("auth0|abc")
+        };
+        assert_ne!(other_issuer.user_id(), identity("auth0|abc").user_id());
+    }
+
+    #[tokio::test]
+    async fn usernames_fall_back_in_order() {
+        let auth = authenticator(|_| {});
+        let username = |extra: Value| {
+            let token = sign(claims(extra));
+            let auth = &auth;
+            async move { verify(auth, &token).await.expect("valid").username }
+        };
+        let all = json!({"preferred_username": "pref", "cognito:username": "cog", "username": "user", "email": "e@x"});
+        assert_eq!(username(all.clone()).await, "pref");
+        assert_eq!(
+            username(json!({"cognito:username": "cog", "username": "user", "email": "e@x"})).await,
+            "cog"
+        );
+        assert_eq!(
+            username(json!({"username": "user", "email": "e@x"})).await,
+            "user"
+        );
+        assert_eq!(username(json!({"email": "e@x"})).await, "e@x");
+        assert_eq!(username(json!({})).await, "alice");
+        assert_eq!(
+            username(json!({"preferred_username": "", "email": "e@x"})).await,
+            "e@x"
+        );
+    }
+
+    #[test]
+    fn configuration_is_checked_without_network() {
+        let short = Authenticator::new(AuthConfig::hs256(b"short".to_vec())).expect_err("short");
+        assert!(short.to_string().contains("at least 32"), "{short}");
+        for issuer in [
+            "not a url",
+            "http://issuer.example",
+            "https://x.example/?q=1",
+        ] {
+            assert!(
+                matches!(
+                    Authenticator::new(AuthConfig::oidc(issuer)),
+                    Err(AuthError::Config(_))
+                ),
+                "{issuer}"
+            );
+        }
+        for issuer in [
+            "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf",
+            "https://tenant.auth0.com/",
+            "http://127.0.0.1:8080/realms/dev",
+            "http://localhost:9000",
+        ] {
+            assert!(
+                Authenticator::new(AuthConfig::oidc(issuer)).is_ok(),
+                "{issuer}"
+            );
+        }
+        let mut mismatched = AuthConfig::oidc("https://a.example");
+        mismatched.issuer = Some("https://b.example".to_owned());
+        assert!(Authenticator::new(mismatched).is_err());
+    }
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let config = AuthConfig::hs256(SECRET);
+        let auth = Authenticator::new(config.clone()).expect("config");
+        let secret = String::from_utf8_lossy(SECRET).into_owned();
+        for text in [
+            format!("{config:?}"),
+            format!("{auth:?}"),
+            format!("{auth:#?}"),
+        ] {
+            assert!(!text.contains(&secret), "{text}");
+            assert!(!text.contains("dev secret"), "{text}");
+        }
+    }
+
+    #[test]
+    fn authenticator_is_shareable_and_verify_is_send() {
+        fn send_sync<T: Send + Sync>(_: &T) {}
+        fn send<T: Send>(_: T) {}
+        let auth = Arc::new(authenticator(|_| {}));
+        send_sync(&auth);
+        send(auth.verify("token", NOW));
+        let oidc = Authenticator::new(AuthConfig::oidc("https://issuer.example")).expect("config");
+        send_sync(&oidc);
+        send(oidc.verify("token", NOW));
+    }
+
+    #[test]
+    fn issuing_refuses_what_cannot_work() {
+        assert!(issue_hs256(b"short", "alice", None, ISSUER, "", 60, NOW).is_err());
+        assert!(issue_hs256(SECRET, "", None, ISSUER, "", 60, NOW).is_err());
+        assert!(issue_hs256(SECRET, "alice", None, ISSUER, "", 0, NOW).is_err());
+        let token = issue_hs256(SECRET, "alice", None, "", "", 60, NOW).expect("issue");
+        let claims: Value =
+            jsonwebtoken::dangerous::insecure_decode_claims(&token).expect("claims");
+        assert_eq!(claims, json!({"sub": "alice", "iat": NOW, "exp": NOW + 60}));
+    }
+}
