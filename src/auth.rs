@@ -8,8 +8,10 @@
 //!
 //! OIDC keys are fetched lazily (the service starts while the issuer is down), cached by `kid`
 //! and refreshed when a token names an unknown `kid`: at most once per
-//! `jwks_min_refresh_interval`, one fetch at a time, and requests that arrive during a fetch wait
-//! for its answer instead of starting their own.
+//! `jwks_min_refresh_interval` (the first load does not count), one fetch at a time, and requests
+//! that arrive during a fetch wait for its answer instead of starting their own. After a failed
+//! fetch the next waits at least 5 s (or the interval, if shorter); meanwhile requests that need
+//! a fetch get the same upstream error at once.
 //!
 //! Nothing here puts a token, the secret or key material in an error message or a log line.
 #![warn(missing_docs)]
@@ -105,7 +107,8 @@ pub enum AuthMode {
         /// The issuer URL, e.g. `https://cognito-idp.{region}.amazonaws.com/{poolId}`; discovery
         /// is `{issuer}/.well-known/openid-configuration`.
         issuer: String,
-        /// Shortest time between two JWKS fetches.
+        /// Shortest time between two JWKS refreshes (fetches caused by a token naming an unknown
+        /// `kid`; the first load is not one).
         jwks_min_refresh_interval: Duration,
         /// Limit on each HTTP request to the issuer.
         http_timeout: Duration,
@@ -725,8 +728,9 @@ impl TokenHeader {
         let header = URL_SAFE_NO_PAD
             .decode(header)
             .map_err(|_| malformed("the header is not base64url"))?;
-        let header: TokenHeader = serde_json::from_slice(&header)
-            .map_err(|_| malformed("the header is not a JSON object with an \"alg\""))?;
+        let header: TokenHeader = serde_json::from_slice(&header).map_err(|_| {
+            malformed("the header is not a JSON object with \"alg\" (and a string \"kid\", if any)")
+        })?;
         if header.crit.is_some() {
             return Err(malformed(
                 "the header lists critical extensions (crit), which this service does not support",
@@ -775,6 +779,9 @@ struct KeyCache {
     keys: HashMap<String, Arc<IssuerKey>>,
     /// Completed fetch attempts; a waiter that sees it change knows a fetch answered for it.
     attempts: u64,
+    /// The last successful fetch (the first load or a refresh).
+    fetched_at: Option<Instant>,
+    /// The last successful refresh: rate-limits the next one.
     refreshed_at: Option<Instant>,
     last_failure: Option<(Instant, AuthError)>,
 }
@@ -878,12 +885,12 @@ impl OidcKeys {
                 if let Some((_, error)) = &cache.last_failure {
                     return Err(error.clone());
                 }
-                return Err(unknown_kid(kid, cache.refreshed_at));
+                return Err(unknown_kid(kid, cache.fetched_at));
             }
             if let Some(at) = cache.refreshed_at
                 && at.elapsed() < self.min_refresh_interval
             {
-                return Err(unknown_kid(kid, Some(at)));
+                return Err(unknown_kid(kid, cache.fetched_at));
             }
             if let Some((at, error)) = &cache.last_failure
                 && at.elapsed() < self.min_refresh_interval.min(FAILED_FETCH_RETRY)
@@ -902,12 +909,16 @@ impl OidcKeys {
                     kids = ?keys.keys().collect::<Vec<_>>(),
                     "fetched the issuer's JWKS"
                 );
+                let now = Instant::now();
+                if cache.fetched_at.is_some() {
+                    cache.refreshed_at = Some(now);
+                }
                 cache.keys = keys;
-                cache.refreshed_at = Some(Instant::now());
+                cache.fetched_at = Some(now);
                 cache.last_failure = None;
                 match cache.keys.get(kid) {
                     Some(key) => Ok(Arc::clone(key)),
-                    None => Err(unknown_kid(kid, cache.refreshed_at)),
+                    None => Err(unknown_kid(kid, cache.fetched_at)),
                 }
             }
             Err(error) => {
@@ -1000,10 +1011,10 @@ impl OidcKeys {
     }
 }
 
-fn unknown_kid(kid: &str, refreshed_at: Option<Instant>) -> AuthError {
+fn unknown_kid(kid: &str, fetched_at: Option<Instant>) -> AuthError {
     AuthError::UnknownKeyId {
         kid: shown(kid),
-        refreshed_secs_ago: refreshed_at.map_or(0, |at| at.elapsed().as_secs()),
+        refreshed_secs_ago: fetched_at.map_or(0, |at| at.elapsed().as_secs()),
     }
 }
 
