@@ -1,5 +1,6 @@
 //! Integration tests: one binary, one module per concern.
 
+mod auth_oidc;
 mod cli;
 mod oracle;
 mod properties;
