@@ -5,3 +5,4 @@
 pub mod cli;
 pub mod cloudfront;
 pub mod keyfile;
+pub mod store;
