@@ -3,4 +3,5 @@
 mod cli;
 mod oracle;
 mod properties;
+mod store_contract;
 mod support;
