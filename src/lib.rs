@@ -6,3 +6,4 @@ pub mod auth;
 pub mod cli;
 pub mod cloudfront;
 pub mod keyfile;
+pub mod store;

@@ -24,7 +24,10 @@ pub struct UserId(String);
 pub struct ImageId(String);
 
 fn is_id(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 macro_rules! id_type {
@@ -203,7 +206,13 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
 
     /// Returns the user for `subject`, creating it with `id` and `username` on first sight. An
     /// existing user keeps its id; its username is updated when it changed.
-    async fn upsert_user(&self, subject: &str, id: &UserId, username: &str, now_ms: i64) -> Result<User, StoreError>;
+    async fn upsert_user(
+        &self,
+        subject: &str,
+        id: &UserId,
+        username: &str,
+        now_ms: i64,
+    ) -> Result<User, StoreError>;
 
     /// A user by id.
     async fn user(&self, id: &UserId) -> Result<Option<User>, StoreError>;
@@ -235,10 +244,20 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     async fn insert_image(&self, image: &Image) -> Result<(), StoreError>;
 
     /// Sets an image's visibility; returns the updated image, `None` when it does not exist.
-    async fn set_visibility(&self, id: &ImageId, visibility: Visibility, now_ms: i64) -> Result<Option<Image>, StoreError>;
+    async fn set_visibility(
+        &self,
+        id: &ImageId,
+        visibility: Visibility,
+        now_ms: i64,
+    ) -> Result<Option<Image>, StoreError>;
 
     /// Sets an image's status; returns the updated image, `None` when it does not exist.
-    async fn set_status(&self, id: &ImageId, status: ImageStatus, now_ms: i64) -> Result<Option<Image>, StoreError>;
+    async fn set_status(
+        &self,
+        id: &ImageId,
+        status: ImageStatus,
+        now_ms: i64,
+    ) -> Result<Option<Image>, StoreError>;
 
     /// Loads the benchmark dataset: users `u0000`… (username = id, subject `seed|u0000`), each with
     /// images `{user}-{n:04}` keyed `{user}/{user}-{n:04}/{n:04}.jpg`, all PUBLIC and READY,
@@ -258,7 +277,9 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<Arc<dyn Store>, 
     if url.starts_with("sqlite:") {
         Ok(Arc::new(SqliteStore::connect(url, max_connections).await?))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(PostgresStore::connect(url, max_connections).await?))
+        Ok(Arc::new(
+            PostgresStore::connect(url, max_connections).await?,
+        ))
     } else {
         let scheme = url.split(':').next().unwrap_or("").to_owned();
         Err(StoreError::UnsupportedUrl(scheme))

@@ -4,4 +4,5 @@ mod auth_oidc;
 mod cli;
 mod oracle;
 mod properties;
+mod store_contract;
 mod support;
