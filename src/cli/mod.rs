@@ -12,7 +12,10 @@ use clap::{Parser, Subcommand};
 
 use crate::cloudfront::Epoch;
 
+mod dev_token;
 mod keygen;
+mod seed;
+mod serve;
 mod sign_cookies;
 mod sign_url;
 mod verify;
@@ -29,6 +32,14 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the service (embedded defaults: SQLite in data/, a dev key in keys/)
+    Serve(serve::Args),
+    /// Print a token for the dev HS256 secret that `serve` uses from this directory
+    DevToken(dev_token::Args),
+    /// Load the benchmark dataset: users u0000…, images {user}-0000…, all PUBLIC and READY
+    Seed(seed::Args),
+    /// Create or upgrade the database schema
+    Migrate(seed::MigrateArgs),
     /// Generate a key pair for a CloudFront key group (writes NAME.pem 0600 and NAME.pub.pem)
     Keygen(keygen::Args),
     /// Sign a CloudFront URL (canned policy, or custom with --not-before/--ip/--policy-resource)
@@ -69,6 +80,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         }
     };
     let result = match cli.command {
+        Command::Serve(args) => serve::run(args),
+        Command::DevToken(args) => dev_token::run(args, now()),
+        Command::Seed(args) => seed::run(args, now()),
+        Command::Migrate(args) => seed::migrate(args),
         Command::Keygen(args) => keygen::run(args),
         Command::SignUrl(args) => sign_url::run(args, now()),
         Command::SignCookies(args) => sign_cookies::run(args, now()),

@@ -81,6 +81,12 @@ impl CookieAttributes {
         })
     }
 
+    /// The same attributes with another path.
+    pub fn with_path(mut self, path: &str) -> Result<CookieAttributes, CookieError> {
+        self.path = CookieAttributes::new(None, path)?.path;
+        Ok(self)
+    }
+
     /// Sets `SameSite`.
     pub fn with_same_site(mut self, same_site: SameSite) -> Result<CookieAttributes, CookieError> {
         if same_site == SameSite::None && !self.secure {

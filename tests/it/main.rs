@@ -1,5 +1,6 @@
 //! Integration tests: one binary, one module per concern.
 
+mod api;
 mod auth_oidc;
 mod cli;
 mod oracle;

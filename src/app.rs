@@ -1,0 +1,167 @@
+//! Building the application state from settings: database, keys (dev defaults when unset),
+//! identity, links, schema. Shared by `serve`, the CLI tools and the tests.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+
+use crate::auth::{AuthConfig as AuthSettings, AuthMode, Authenticator};
+use crate::cache::ExpiryWindow;
+use crate::cloudfront::{
+    CookieAttributes, HashAlgorithm, KeyPairId, KeyRing, SameSite, SigningKey,
+};
+use crate::config::{Config, read_secret_file};
+use crate::dev;
+use crate::links::{Linker, LinkerSettings};
+use crate::metrics::Metrics;
+use crate::state::{AppState, Clock, user_cache};
+use crate::{graphql, keyfile, store};
+
+/// The database URL, from `database.url_file` when set.
+pub fn database_url(config: &Config) -> anyhow::Result<String> {
+    match &config.database.url_file {
+        Some(path) => Ok(read_secret_file(path)?),
+        None => Ok(config.database.url.clone()),
+    }
+}
+
+/// The key ring the settings describe. Without `signing.key_pair_id`, the dev key (generated on
+/// first use) with a loud warning.
+pub fn load_key_ring(config: &Config) -> anyhow::Result<KeyRing> {
+    let s = &config.signing;
+    let active = match &s.key_pair_id {
+        Some(id) => SigningKey {
+            id: KeyPairId::parse(id)?,
+            key: keyfile::load_private_key(&s.private_key_file)?,
+        },
+        None => {
+            let (id, key, generated) = dev::ensure_dev_key(&s.private_key_file)?;
+            tracing::warn!(
+                key_pair_id = id.as_str(),
+                file = %s.private_key_file.display(),
+                generated,
+                "DEV KEY IN USE: links are signed with a locally generated key that no CloudFront \
+                 distribution trusts. Set signing.key_pair_id and signing.private_key_file for production."
+            );
+            SigningKey { id, key }
+        }
+    };
+    let mut ring = KeyRing::new(active)?;
+    for extra in &s.extra_keys {
+        ring.insert(SigningKey {
+            id: KeyPairId::parse(&extra.key_pair_id)?,
+            key: keyfile::load_private_key(&extra.private_key_file)?,
+        })?;
+    }
+    Ok(ring)
+}
+
+/// The HS256 secret: configured, from a file, or (dev) generated under `data/`. The second value
+/// is `Some` in dev mode.
+fn hs256_secret(config: &Config) -> anyhow::Result<(Vec<u8>, bool)> {
+    let a = &config.auth;
+    match (&a.hs256_secret, &a.hs256_secret_file) {
+        (Some(_), Some(_)) => {
+            anyhow::bail!("set auth.hs256_secret or auth.hs256_secret_file, not both")
+        }
+        (Some(secret), None) => Ok((secret.clone().into_bytes(), false)),
+        (None, Some(path)) => Ok((read_secret_file(path)?.into_bytes(), false)),
+        (None, None) => Ok((
+            dev::ensure_dev_secret(Path::new(dev::DEV_SECRET_FILE))?,
+            true,
+        )),
+    }
+}
+
+/// The authenticator the settings describe, and the dev secret when in dev mode.
+pub fn authenticator(config: &Config) -> anyhow::Result<(Authenticator, Option<Vec<u8>>)> {
+    let a = &config.auth;
+    let (mode, dev_secret) = match a.mode.as_str() {
+        "oidc" => (
+            AuthMode::Oidc {
+                issuer: a.issuer.clone().unwrap_or_default(),
+                jwks_min_refresh_interval: Duration::from_secs(a.jwks_min_refresh_interval_secs),
+                http_timeout: Duration::from_secs(a.http_timeout_secs),
+            },
+            None,
+        ),
+        _ => {
+            let (secret, dev) = hs256_secret(config)?;
+            (
+                AuthMode::Hs256 {
+                    secret: secret.clone(),
+                },
+                dev.then_some(secret),
+            )
+        }
+    };
+    let auth = Authenticator::new(AuthSettings {
+        mode,
+        issuer: a.issuer.clone(),
+        audience: a.audience.clone(),
+        leeway_secs: a.leeway_secs,
+        accept_client_id_as_audience: a.accept_client_id_as_audience,
+    })?;
+    Ok((auth, dev_secret))
+}
+
+fn cookie_attributes(config: &Config) -> anyhow::Result<CookieAttributes> {
+    let c = &config.cookies;
+    let same_site = match c.same_site.as_str() {
+        "strict" => SameSite::Strict,
+        "none" => SameSite::None,
+        _ => SameSite::Lax,
+    };
+    let attributes = CookieAttributes::new(c.domain.as_deref(), "/")?;
+    let attributes = if c.secure {
+        attributes
+    } else {
+        attributes.without_secure()?
+    };
+    Ok(attributes.with_same_site(same_site)?)
+}
+
+/// Builds the whole state: connects (and migrates) the database, loads keys, sets up identity.
+pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+    let url = database_url(&config)?;
+    let store = store::connect(&url, config.database.max_connections)
+        .await
+        .context("while opening the database")?;
+    let keys = load_key_ring(&config).context("while loading signing keys")?;
+    let (auth, dev_secret) = authenticator(&config).context("while setting up authentication")?;
+    let metrics = Metrics::new()?;
+    let window = ExpiryWindow::new(config.signing.window_secs, config.signing.ttl_secs)
+        .context("signing.window_secs and ttl_secs must be at least 1")?;
+    let hash = if config.signing.hash == "sha256" {
+        HashAlgorithm::Sha256
+    } else {
+        HashAlgorithm::Sha1
+    };
+    let links = Linker::new(
+        LinkerSettings {
+            keys,
+            window,
+            hash,
+            origin: format!(
+                "{}://{}",
+                config.cloudfront.scheme, config.cloudfront.domain
+            ),
+            cookies: cookie_attributes(&config)?,
+            cache_bytes: config.signing.cache_bytes,
+        },
+        metrics.clone(),
+    );
+    Ok(AppState {
+        schema: graphql::schema(config.graphql.introspection),
+        config,
+        store,
+        auth,
+        links,
+        metrics,
+        clock,
+        users: user_cache(),
+        dev_secret,
+    })
+}

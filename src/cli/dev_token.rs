@@ -1,0 +1,60 @@
+//! `mediagate dev-token`: a token for the dev HS256 secret `serve` uses from this directory.
+
+use super::Outcome;
+use super::serve::ConfigArgs;
+use crate::app::authenticator;
+use crate::auth::issue_hs256;
+
+/// Arguments of `dev-token`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// The user (`sub` claim); also the user id when it is [A-Za-z0-9_-]
+    #[arg(long)]
+    sub: String,
+    /// Display name (`preferred_username`); default: the sub
+    #[arg(long)]
+    username: Option<String>,
+    /// Lifetime in seconds
+    #[arg(long, default_value_t = 3600)]
+    ttl: u64,
+}
+
+pub(super) fn run(args: Args, now: crate::cloudfront::Epoch) -> anyhow::Result<Outcome> {
+    let config = args.config.load()?;
+    if config.auth.mode != "hs256" {
+        anyhow::bail!(
+            "dev-token signs HS256 tokens, but auth.mode is {:?}; get tokens from your issuer",
+            config.auth.mode
+        );
+    }
+    if args.sub.is_empty() {
+        anyhow::bail!("--sub must not be empty");
+    }
+    if args.ttl == 0 || args.ttl > 30 * 86_400 {
+        anyhow::bail!(
+            "--ttl must be between 1 and 2592000 seconds (30 days); tokens should be short-lived"
+        );
+    }
+    let (_, secret) = authenticator(&config)?;
+    let secret = match secret {
+        Some(s) => s,
+        None => match (&config.auth.hs256_secret, &config.auth.hs256_secret_file) {
+            (Some(s), _) => s.clone().into_bytes(),
+            (None, Some(path)) => crate::config::read_secret_file(path)?.into_bytes(),
+            (None, None) => anyhow::bail!("no HS256 secret configured"),
+        },
+    };
+    let token = issue_hs256(
+        &secret,
+        &args.sub,
+        args.username.as_deref(),
+        config.auth.issuer.as_deref().unwrap_or("mediagate-dev"),
+        config.auth.audience.as_deref().unwrap_or("mediagate"),
+        args.ttl,
+        now.seconds(),
+    )?;
+    println!("{token}");
+    Ok(Outcome::Done)
+}

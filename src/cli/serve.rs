@@ -1,0 +1,84 @@
+//! `mediagate serve`: the service.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+
+use super::Outcome;
+use crate::app::{build_state, load_key_ring};
+use crate::config::Config;
+use crate::http::Application;
+use crate::state::{AppState, SystemClock};
+use crate::telemetry;
+
+/// Where settings come from.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ConfigArgs {
+    /// Settings file (default: ./mediagate.toml when it exists)
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+impl ConfigArgs {
+    /// Defaults → file → environment.
+    pub fn load(&self) -> anyhow::Result<Config> {
+        Ok(Config::load(self.config.as_deref(), std::env::vars())?)
+    }
+}
+
+/// Arguments of `serve`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// Address to listen on (overrides server.listen), e.g. 127.0.0.1:0 for any free port
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<String>,
+}
+
+pub(super) fn run(args: Args) -> anyhow::Result<Outcome> {
+    let mut config = args.config.load()?;
+    if let Some(listen) = args.listen {
+        config.server.listen = listen;
+    }
+    telemetry::init(&config.log);
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(serve(config))?;
+    Ok(Outcome::Done)
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let state = Arc::new(build_state(config, Arc::new(SystemClock)).await?);
+    let app = Application::build(state.clone())?;
+    let addr = app.addr();
+    tracing::info!(%addr, active_key = state.links.active_key_id(), "listening");
+    println!("mediagate listening on http://{addr} (GraphQL at /graphql, GraphiQL at /graphiql)");
+    tokio::spawn(reload_keys_on_sighup(state));
+    app.run_until_stopped().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// SIGHUP re-reads the key files, so a key can be rotated in without a restart.
+async fn reload_keys_on_sighup(state: Arc<AppState>) {
+    let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+        return;
+    };
+    while hup.recv().await.is_some() {
+        match Config::load(None, std::env::vars())
+            .map_err(anyhow::Error::from)
+            .and_then(|_| load_key_ring(&state.config))
+        {
+            Ok(ring) => {
+                let active = ring.active().id.to_string();
+                state.links.replace_keys(ring);
+                tracing::info!(active_key = active, "signing keys reloaded");
+            }
+            Err(e) => tracing::error!(
+                error = format!("{e:#}"),
+                "signing keys NOT reloaded; still using the previous ones"
+            ),
+        }
+    }
+}

@@ -1,0 +1,532 @@
+//! Typed settings, layered in a fixed order: built-in defaults → `mediagate.toml` (or `--config`)
+//! → `MEDIAGATE_*` environment (`__` separates sections: `MEDIAGATE_SIGNING__TTL_SECS=600`) →
+//! command-line flags. `DATABASE_URL` is honoured too. Secrets may come from `*_file` settings;
+//! such files must not be readable by group or others.
+
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Format as _, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Every setting. Field docs are the reference; `mediagate.toml` repeats them with defaults.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// HTTP server.
+    pub server: ServerConfig,
+    /// Metadata database.
+    pub database: DatabaseConfig,
+    /// CloudFront signing keys and link lifetimes.
+    pub signing: SigningConfig,
+    /// The distribution links point at.
+    pub cloudfront: CloudFrontConfig,
+    /// Signed-cookie attributes.
+    pub cookies: CookieConfig,
+    /// Who the caller is.
+    pub auth: AuthConfig,
+    /// GraphQL limits.
+    pub graphql: GraphqlConfig,
+    /// Logging.
+    pub log: LogConfig,
+}
+
+/// HTTP server settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on; port 0 picks a free port.
+    pub listen: String,
+    /// Worker threads; 0 means one per core.
+    pub workers: usize,
+    /// Largest request body accepted, in bytes.
+    pub body_limit_bytes: usize,
+    /// How long in-flight requests get to finish after SIGTERM.
+    pub shutdown_timeout_secs: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: "127.0.0.1:8080".into(),
+            workers: 0,
+            body_limit_bytes: 64 * 1024,
+            shutdown_timeout_secs: 30,
+        }
+    }
+}
+
+/// Database settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://path` (embedded default) or `postgres://user@host/db`.
+    pub url: String,
+    /// Read the URL (it may hold a password) from this file instead.
+    pub url_file: Option<PathBuf>,
+    /// Connection pool size.
+    pub max_connections: u32,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            url: "sqlite://data/mediagate.db".into(),
+            url_file: None,
+            max_connections: 16,
+        }
+    }
+}
+
+/// One more signing key, trusted for verification and available for rotation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtraKey {
+    /// Its CloudFront key-pair id.
+    pub key_pair_id: String,
+    /// Its private key file (mode 0600).
+    pub private_key_file: PathBuf,
+}
+
+/// Signing settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SigningConfig {
+    /// CloudFront key-pair id of the active key. Unset: a dev key is generated in `keys/`.
+    pub key_pair_id: Option<String>,
+    /// The active private key (PEM, mode 0600).
+    pub private_key_file: PathBuf,
+    /// Other keys in the ring (e.g. the previous key during a rotation).
+    pub extra_keys: Vec<ExtraKey>,
+    /// `sha1` (what every AWS SDK signs with) or `sha256`.
+    pub hash: String,
+    /// Links made within one window share an expiry, so they are identical and cacheable.
+    pub window_secs: u64,
+    /// How long a link stays valid after its window closes.
+    pub ttl_secs: u64,
+    /// Signature cache capacity, in bytes of URL and key.
+    pub cache_bytes: u64,
+}
+
+impl Default for SigningConfig {
+    fn default() -> Self {
+        SigningConfig {
+            key_pair_id: None,
+            private_key_file: "keys/dev.pem".into(),
+            extra_keys: Vec::new(),
+            hash: "sha1".into(),
+            window_secs: 300,
+            ttl_secs: 3600,
+            cache_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+/// Distribution settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CloudFrontConfig {
+    /// Domain (and optional port) of the distribution or its alternate domain name.
+    pub domain: String,
+    /// `https` in production; `http` only for a local edge.
+    pub scheme: String,
+}
+
+impl Default for CloudFrontConfig {
+    fn default() -> Self {
+        CloudFrontConfig {
+            domain: "cdn.mediagate.invalid".into(),
+            scheme: "https".into(),
+        }
+    }
+}
+
+/// Signed-cookie attributes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CookieConfig {
+    /// Cookie Domain, e.g. `example.com` so `media.example.com` receives them. Unset: host-only.
+    pub domain: Option<String>,
+    /// `strict`, `lax` or `none`.
+    pub same_site: String,
+    /// Mark cookies Secure (turn off only for a plain-http local edge that is not localhost).
+    pub secure: bool,
+}
+
+impl Default for CookieConfig {
+    fn default() -> Self {
+        CookieConfig {
+            domain: None,
+            same_site: "lax".into(),
+            secure: true,
+        }
+    }
+}
+
+/// Identity settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// `hs256` (shared secret) or `oidc` (issuer + JWKS).
+    pub mode: String,
+    /// HS256 secret. Prefer `hs256_secret_file`.
+    pub hs256_secret: Option<String>,
+    /// File holding the HS256 secret (mode 0600). Neither set: a dev secret is generated in `data/`.
+    pub hs256_secret_file: Option<PathBuf>,
+    /// Expected `iss`; for OIDC, the issuer URL to discover.
+    pub issuer: Option<String>,
+    /// Expected `aud`.
+    pub audience: Option<String>,
+    /// Accept Cognito access tokens, which carry `client_id` instead of `aud`.
+    pub accept_client_id_as_audience: bool,
+    /// Clock skew tolerated on `exp` and `nbf`.
+    pub leeway_secs: u64,
+    /// An unknown `kid` refreshes the JWKS at most this often.
+    pub jwks_min_refresh_interval_secs: u64,
+    /// Timeout for discovery and JWKS requests.
+    pub http_timeout_secs: u64,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            mode: "hs256".into(),
+            hs256_secret: None,
+            hs256_secret_file: None,
+            issuer: Some("mediagate-dev".into()),
+            audience: Some("mediagate".into()),
+            accept_client_id_as_audience: false,
+            leeway_secs: 60,
+            jwks_min_refresh_interval_secs: 30,
+            http_timeout_secs: 5,
+        }
+    }
+}
+
+/// GraphQL guards.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GraphqlConfig {
+    /// Deepest selection nesting accepted (fragments expanded).
+    pub max_depth: usize,
+    /// Most aliased fields in one document.
+    pub max_aliases: usize,
+    /// Answer introspection queries (schema discovery; GraphiQL needs it).
+    pub introspection: bool,
+    /// Serve GraphiQL at `/graphiql`.
+    pub graphiql: bool,
+}
+
+impl Default for GraphqlConfig {
+    fn default() -> Self {
+        GraphqlConfig {
+            max_depth: 10,
+            max_aliases: 30,
+            introspection: true,
+            graphiql: true,
+        }
+    }
+}
+
+/// Logging.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `json` (one object per line) or `pretty`.
+    pub format: String,
+    /// A tracing filter, e.g. `info` or `mediagate=debug,info`.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            format: "json".into(),
+            level: "info".into(),
+        }
+    }
+}
+
+/// Why configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file, environment or a value is wrong.
+    #[error("configuration: {0}")]
+    Invalid(String),
+    /// A secret file could not be used.
+    #[error("secret file {path}: {why}")]
+    SecretFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        why: String,
+    },
+}
+
+/// The sections of the file, which are also the first part of `MEDIAGATE_SECTION__KEY`.
+const SECTIONS: [&str; 8] = [
+    "server",
+    "database",
+    "signing",
+    "cloudfront",
+    "cookies",
+    "auth",
+    "graphql",
+    "log",
+];
+
+/// The file read when `--config` is not given, if it exists.
+pub const DEFAULT_FILE: &str = "mediagate.toml";
+
+impl Config {
+    /// Loads defaults → `file` (or `mediagate.toml` when present) → environment. `env` is the
+    /// environment to read (pass `std::env::vars()`), so tests need not touch the process's.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) => {
+                if !path.exists() {
+                    return Err(ConfigError::Invalid(format!(
+                        "config file {} does not exist",
+                        path.display()
+                    )));
+                }
+                figment = figment.merge(Toml::file_exact(path));
+            }
+            None if Path::new(DEFAULT_FILE).exists() => {
+                figment = figment.merge(Toml::file_exact(DEFAULT_FILE))
+            }
+            None => {}
+        }
+        let env: Vec<(String, String)> = env.into_iter().collect();
+        let prefixed: Vec<(String, String)> = env
+            .iter()
+            .filter_map(|(k, v)| {
+                k.strip_prefix("MEDIAGATE_")
+                    .map(|k| (k.to_ascii_lowercase(), v.clone()))
+            })
+            .collect();
+        for (key, value) in &prefixed {
+            // Other MEDIAGATE_* variables (test tooling, wrappers) are not settings; only a near
+            // miss of one, a section name with a single underscore, is worth refusing.
+            if !key.contains("__") {
+                if let Some(section) = SECTIONS.iter().find(|s| key.starts_with(&format!("{s}_"))) {
+                    return Err(ConfigError::Invalid(format!(
+                        "environment variable MEDIAGATE_{} looks like a setting but needs two underscores after the section: MEDIAGATE_{}__{}",
+                        key.to_ascii_uppercase(),
+                        section.to_ascii_uppercase(),
+                        key[section.len() + 1..].to_ascii_uppercase()
+                    )));
+                }
+                continue;
+            }
+            // Values parse as figment's Env provider parses them ("false" is a bool, "20" a number).
+            let value: figment::value::Value = value.parse().unwrap_or_else(|never| match never {});
+            figment = figment.merge(Serialized::global(&key.replace("__", "."), value));
+        }
+        if let Some((_, url)) = env.iter().find(|(k, _)| k == "DATABASE_URL") {
+            figment = figment.merge(Serialized::global("database.url", url));
+        }
+        let config: Config = figment
+            .extract()
+            .map_err(|e| ConfigError::Invalid(one_line(&e)))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |m: String| Err(ConfigError::Invalid(m));
+        if self.signing.window_secs == 0 || self.signing.ttl_secs == 0 {
+            return bad("signing.window_secs and signing.ttl_secs must be at least 1".into());
+        }
+        if !matches!(self.signing.hash.as_str(), "sha1" | "sha256") {
+            return bad(format!(
+                "signing.hash is {:?}; use sha1 or sha256",
+                self.signing.hash
+            ));
+        }
+        if !matches!(self.auth.mode.as_str(), "hs256" | "oidc") {
+            return bad(format!(
+                "auth.mode is {:?}; use hs256 or oidc",
+                self.auth.mode
+            ));
+        }
+        if self.auth.mode == "oidc"
+            && self
+                .auth
+                .issuer
+                .as_deref()
+                .is_none_or(|i| !i.starts_with("http"))
+        {
+            return bad(
+                "auth.mode = \"oidc\" needs auth.issuer, the issuer URL (https://…)".into(),
+            );
+        }
+        if !matches!(self.cloudfront.scheme.as_str(), "https" | "http") {
+            return bad(format!(
+                "cloudfront.scheme is {:?}; use https (or http for a local edge)",
+                self.cloudfront.scheme
+            ));
+        }
+        if self.cloudfront.domain.is_empty()
+            || self.cloudfront.domain.contains(['/', '?', '#', ' '])
+        {
+            return bad(format!(
+                "cloudfront.domain {:?} must be a host name such as d111111abcdef8.cloudfront.net",
+                self.cloudfront.domain
+            ));
+        }
+        if !matches!(self.cookies.same_site.as_str(), "strict" | "lax" | "none") {
+            return bad(format!(
+                "cookies.same_site is {:?}; use strict, lax or none",
+                self.cookies.same_site
+            ));
+        }
+        if !matches!(self.log.format.as_str(), "json" | "pretty") {
+            return bad(format!(
+                "log.format is {:?}; use json or pretty",
+                self.log.format
+            ));
+        }
+        if self.graphql.max_depth == 0 {
+            return bad("graphql.max_depth must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
+fn one_line(e: &figment::Error) -> String {
+    e.to_string().replace('\n', " ")
+}
+
+/// Reads a secret file, refusing one the group or others can read; trailing newlines are dropped.
+pub fn read_secret_file(path: &Path) -> Result<String, ConfigError> {
+    let err = |why: String| ConfigError::SecretFile {
+        path: path.to_owned(),
+        why,
+    };
+    let mode = std::fs::metadata(path)
+        .map_err(|e| err(e.to_string()))?
+        .permissions()
+        .mode()
+        & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(err(format!(
+            "is readable by group or others (mode {mode:04o}); run: chmod 600 {}",
+            path.display()
+        )));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+    let text = text.trim_end_matches(['\n', '\r']).to_owned();
+    if text.is_empty() {
+        return Err(err("is empty".into()));
+    }
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn documented_file_matches_the_defaults() {
+        let documented = Path::new(env!("CARGO_MANIFEST_DIR")).join("mediagate.toml");
+        let loaded = Config::load(Some(&documented), env(&[])).unwrap();
+        assert_eq!(
+            loaded,
+            Config::default(),
+            "mediagate.toml drifted from Config::default()"
+        );
+    }
+
+    #[test]
+    fn environment_overrides_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("m.toml");
+        std::fs::write(&file, "[signing]\nttl_secs = 10\nwindow_secs = 5\n").unwrap();
+        let c = Config::load(
+            Some(&file),
+            env(&[
+                ("MEDIAGATE_SIGNING__TTL_SECS", "20"),
+                ("DATABASE_URL", "postgres://x@h/db"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!((c.signing.ttl_secs, c.signing.window_secs), (20, 5));
+        assert_eq!(c.database.url, "postgres://x@h/db");
+        let c = Config::load(
+            Some(&file),
+            env(&[
+                ("MEDIAGATE_COOKIES__DOMAIN", "example.com"),
+                ("MEDIAGATE_GRAPHQL__INTROSPECTION", "false"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.cookies.domain.as_deref(), Some("example.com"));
+        assert!(!c.graphql.introspection);
+    }
+
+    #[test]
+    fn bad_settings_say_which() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("m.toml");
+        let cases = [
+            ("[signing]\nhash = \"md5\"\n", "signing.hash"),
+            ("[signing]\nttl = 5\n", "ttl"),
+            ("[auth]\nmode = \"oidc\"\n", "auth.issuer"),
+            ("[server]\nlisten = 5\n", "listen"),
+            (
+                "[cloudfront]\ndomain = \"https://x/\"\n",
+                "cloudfront.domain",
+            ),
+        ];
+        for (text, needle) in cases {
+            std::fs::write(&file, text).unwrap();
+            let err = Config::load(Some(&file), env(&[])).unwrap_err().to_string();
+            assert!(err.contains(needle), "{text:?}: {err}");
+            assert!(!err.contains('\n'));
+        }
+        let err = Config::load(Some(&file.with_extension("nope")), env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("does not exist"), "{err}");
+        std::fs::write(&file, "").unwrap();
+        let err = Config::load(Some(&file), env(&[("MEDIAGATE_SIGNING_TTL_SECS", "1")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("MEDIAGATE_SIGNING__TTL_SECS"), "{err}");
+        // Other MEDIAGATE_* variables (test tooling) are not settings.
+        assert!(Config::load(Some(&file), env(&[("MEDIAGATE_ORACLE_PYTHON", "/x")])).is_ok());
+        let err = Config::load(Some(&file), env(&[("MEDIAGATE_SIGNING__TTL", "1")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("ttl"), "{err}");
+    }
+
+    #[test]
+    fn secret_files_must_be_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("s");
+        std::fs::write(&file, "hunter2\n").unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(
+            read_secret_file(&file)
+                .unwrap_err()
+                .to_string()
+                .contains("chmod 600")
+        );
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(read_secret_file(&file).unwrap(), "hunter2");
+    }
+}

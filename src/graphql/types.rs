@@ -1,0 +1,334 @@
+//! GraphQL object types. Nodes are built only after the access rules said the viewer may see
+//! them, and carry the viewer's relation so fields can ask `access` again (e.g. for a link).
+
+use std::sync::OnceLock;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use juniper::{GraphQLEnum, GraphQLObject, ID, graphql_object};
+
+use super::Context;
+use crate::access::{self, Relation};
+use crate::error::Error;
+use crate::links::Link;
+use crate::store::{Image, ImageId, ImageStatus, PageAfter, User, Visibility};
+
+/// `first` above this is refused.
+pub const MAX_PAGE: i32 = 100;
+
+/// Who may see an image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, GraphQLEnum)]
+#[graphql(name = "Visibility")]
+pub enum GqlVisibility {
+    /// The owner only.
+    Private,
+    /// The owner and the owner's friends.
+    Friends,
+    /// Everyone.
+    Public,
+}
+
+impl From<Visibility> for GqlVisibility {
+    fn from(v: Visibility) -> Self {
+        match v {
+            Visibility::Private => GqlVisibility::Private,
+            Visibility::Friends => GqlVisibility::Friends,
+            Visibility::Public => GqlVisibility::Public,
+        }
+    }
+}
+
+impl From<GqlVisibility> for Visibility {
+    fn from(v: GqlVisibility) -> Self {
+        match v {
+            GqlVisibility::Private => Visibility::Private,
+            GqlVisibility::Friends => Visibility::Friends,
+            GqlVisibility::Public => Visibility::Public,
+        }
+    }
+}
+
+/// Where an image is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, GraphQLEnum)]
+#[graphql(name = "ImageStatus")]
+pub enum GqlImageStatus {
+    /// Upload ticket issued, bytes not confirmed.
+    Pending,
+    /// Confirmed and linkable.
+    Ready,
+    /// The upload did not match what was declared.
+    Failed,
+    /// Deleted.
+    Deleted,
+}
+
+impl From<ImageStatus> for GqlImageStatus {
+    fn from(s: ImageStatus) -> Self {
+        match s {
+            ImageStatus::Pending => GqlImageStatus::Pending,
+            ImageStatus::Ready => GqlImageStatus::Ready,
+            ImageStatus::Failed => GqlImageStatus::Failed,
+            ImageStatus::Deleted => GqlImageStatus::Deleted,
+        }
+    }
+}
+
+/// A user (public profile; `images` shows only what the viewer may see).
+#[derive(Debug)]
+pub struct UserNode(pub User);
+
+/// Decodes an `after` cursor; anything not made by `encode_cursor` is BAD_USER_INPUT.
+pub fn decode_cursor(cursor: &str) -> Result<PageAfter, Error> {
+    let bad =
+        || Error::bad_input("after: not a cursor returned by this API (use pageInfo.endCursor)");
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+    let text = String::from_utf8(bytes).map_err(|_| bad())?;
+    let rest = text.strip_prefix("v1:").ok_or_else(bad)?;
+    let (ms, id) = rest.split_once(':').ok_or_else(bad)?;
+    if ms.is_empty() || !ms.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    Ok(PageAfter {
+        created_at_ms: ms.parse().map_err(|_| bad())?,
+        id: ImageId::parse(id).ok_or_else(bad)?,
+    })
+}
+
+/// The cursor after `image`.
+pub fn encode_cursor(image: &Image) -> String {
+    URL_SAFE_NO_PAD.encode(format!("v1:{}:{}", image.created_at_ms, image.id))
+}
+
+#[graphql_object(context = Context, name = "User")]
+impl UserNode {
+    fn id(&self) -> ID {
+        ID::new(self.0.id.as_str())
+    }
+
+    fn username(&self) -> &str {
+        &self.0.username
+    }
+
+    /// The user's READY images the viewer may see, newest first.
+    async fn images(
+        &self,
+        context: &Context,
+        #[graphql(default = 20)] first: i32,
+        after: Option<String>,
+    ) -> Result<ImageConnection, Error> {
+        if !(0..=MAX_PAGE).contains(&first) {
+            return Err(Error::bad_input(format!(
+                "first must be between 0 and {MAX_PAGE} (got {first})"
+            )));
+        }
+        let after = after.as_deref().map(decode_cursor).transpose()?;
+        let relation = context.relation_to(&self.0.id).await?;
+        let limit = first as u32;
+        let mut images = context
+            .state
+            .store
+            .images_by_owner(
+                &self.0.id,
+                ImageStatus::Ready,
+                access::visible_visibilities(relation),
+                after.as_ref(),
+                limit + 1,
+            )
+            .await?;
+        let has_next_page = images.len() > limit as usize;
+        images.truncate(limit as usize);
+        let end_cursor = images.last().map(encode_cursor);
+        let nodes = images
+            .into_iter()
+            .filter(|i| access::may_see(relation, i))
+            .map(|image| ImageNode::new(image, relation))
+            .collect();
+        Ok(ImageConnection {
+            nodes,
+            page_info: PageInfo {
+                end_cursor,
+                has_next_page,
+            },
+        })
+    }
+}
+
+/// An image the viewer may see.
+#[derive(Debug)]
+pub struct ImageNode {
+    image: Image,
+    relation: Relation,
+    link: OnceLock<Link>,
+}
+
+impl ImageNode {
+    /// Wraps an image the access rules let the viewer see.
+    pub fn new(image: Image, relation: Relation) -> ImageNode {
+        ImageNode {
+            image,
+            relation,
+            link: OnceLock::new(),
+        }
+    }
+
+    fn link(&self, context: &Context) -> Result<Link, Error> {
+        if let Some(link) = self.link.get() {
+            return Ok(link.clone());
+        }
+        if !access::may_link(self.relation, &self.image) {
+            return Err(Error::not_found(format_args!(
+                "a link for image {:?} (it is {})",
+                self.image.id.as_str(),
+                self.image.status.as_str()
+            )));
+        }
+        let link = context.state.links.link(&self.image.key, context.now)?;
+        Ok(self.link.get_or_init(|| link).clone())
+    }
+}
+
+fn rfc3339(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let millis = ms.rem_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil-from-days (Howard Hinnant's algorithm): no date crate needed for one format.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[graphql_object(context = Context, name = "Image")]
+impl ImageNode {
+    fn id(&self) -> ID {
+        ID::new(self.image.id.as_str())
+    }
+
+    /// The object key, `{ownerId}/{imageId}/{filename}`.
+    fn key(&self) -> &str {
+        &self.image.key
+    }
+
+    async fn owner(&self, context: &Context) -> Result<UserNode, Error> {
+        let owner = context.state.store.user(&self.image.owner_id).await?;
+        owner.map(UserNode).ok_or_else(|| {
+            Error::internal(anyhow::anyhow!("image {} has no owner row", self.image.id))
+        })
+    }
+
+    fn visibility(&self) -> GqlVisibility {
+        self.image.visibility.into()
+    }
+
+    fn status(&self) -> GqlImageStatus {
+        self.image.status.into()
+    }
+
+    fn content_type(&self) -> &str {
+        &self.image.content_type
+    }
+
+    fn size(&self) -> i32 {
+        i32::try_from(self.image.size).unwrap_or(i32::MAX)
+    }
+
+    /// Declared SHA-256, lower-case hex.
+    fn sha256(&self) -> Option<&str> {
+        self.image.sha256.as_deref()
+    }
+
+    /// RFC 3339, UTC.
+    fn created_at(&self) -> String {
+        rfc3339(self.image.created_at_ms)
+    }
+
+    /// A CloudFront signed URL (canned policy). Identical for every viewer within one expiry window.
+    fn url(&self, context: &Context) -> Result<String, Error> {
+        Ok(self.link(context)?.url.to_string())
+    }
+
+    /// When `url` stops working, epoch seconds.
+    fn url_expires_at(&self, context: &Context) -> Result<i32, Error> {
+        let expires = self.link(context)?.expires.seconds();
+        Ok(i32::try_from(expires).unwrap_or(i32::MAX))
+    }
+}
+
+/// A page of images.
+#[derive(Debug, GraphQLObject)]
+#[graphql(context = Context)]
+pub struct ImageConnection {
+    /// The images.
+    pub nodes: Vec<ImageNode>,
+    /// Where the next page starts.
+    pub page_info: PageInfo,
+}
+
+/// Pagination state.
+#[derive(Debug, GraphQLObject)]
+pub struct PageInfo {
+    /// Pass as `after` for the next page.
+    pub end_cursor: Option<String>,
+    /// Whether there is a next page.
+    pub has_next_page: bool,
+}
+
+/// One CloudFront signed cookie.
+#[derive(Debug, GraphQLObject)]
+pub struct SignedCookie {
+    /// Cookie name.
+    pub name: String,
+    /// Cookie value.
+    pub value: String,
+    /// Cookie Domain; empty means host-only.
+    pub domain: String,
+    /// Cookie Path: the viewer's own prefix.
+    pub path: String,
+    /// When the grant ends, epoch seconds.
+    pub expires_at: i32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_dates() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339(1_767_290_400_123), "2026-01-01T18:00:00.123Z");
+        assert_eq!(rfc3339(951_782_400_000), "2000-02-29T00:00:00.000Z");
+    }
+
+    #[test]
+    fn cursors_round_trip_and_refuse_forgeries() {
+        let after = decode_cursor(&URL_SAFE_NO_PAD.encode("v1:1700000000000:u0001-0003")).unwrap();
+        assert_eq!(after.created_at_ms, 1_700_000_000_000);
+        assert_eq!(after.id.as_str(), "u0001-0003");
+        for forged in [
+            "",
+            "garbage!",
+            &URL_SAFE_NO_PAD.encode("v2:1:x"),
+            &URL_SAFE_NO_PAD.encode("v1:-1:x"),
+            &URL_SAFE_NO_PAD.encode("v1:1:a/b"),
+            &URL_SAFE_NO_PAD.encode("v1:99999999999999999999:x"),
+        ] {
+            assert_eq!(
+                decode_cursor(forged).unwrap_err().code(),
+                crate::error::Code::BadUserInput,
+                "{forged}"
+            );
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! Signed links for objects: bucketed expiry, the signature cache, and the key ring that can be
+//! swapped while the service runs (key rotation without a restart).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use arc_swap::ArcSwap;
+use prometheus::IntCounter;
+
+use crate::access::{key_to_url_path, owner_prefix};
+use crate::cache::{ExpiryWindow, Lookup, SignatureCache, SignatureKey};
+use crate::cloudfront::{
+    BaseUrl, CannedPolicy, CookieAttributes, CustomPolicy, Epoch, HashAlgorithm, KeyRing, Resource,
+    SignError, SignedCookies, SignedPolicy, TrustedKeys, sign_canned,
+};
+use crate::error::Error;
+use crate::metrics::Metrics;
+use crate::store::UserId;
+
+/// A signed link and when it stops working.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    /// The URL.
+    pub url: Arc<str>,
+    /// Its expiry.
+    pub expires: Epoch,
+}
+
+/// Makes signed links for object keys.
+#[derive(Debug)]
+pub struct Linker {
+    keys: ArcSwap<KeyRing>,
+    cache: SignatureCache,
+    window: ExpiryWindow,
+    hash: HashAlgorithm,
+    origin: String,
+    cookies: CookieAttributes,
+    metrics: Metrics,
+    urls_signed: IntCounter,
+    cookies_signed: IntCounter,
+}
+
+/// What a `Linker` is made of.
+#[derive(Debug)]
+pub struct LinkerSettings {
+    /// The keys; the active one signs.
+    pub keys: KeyRing,
+    /// Expiry bucketing.
+    pub window: ExpiryWindow,
+    /// The hash signed over policies.
+    pub hash: HashAlgorithm,
+    /// `https://d111111abcdef8.cloudfront.net`: where object keys are appended.
+    pub origin: String,
+    /// Domain, SameSite and Secure for signed cookies (the path is set per owner).
+    pub cookies: CookieAttributes,
+    /// Signature cache capacity in bytes.
+    pub cache_bytes: u64,
+}
+
+impl Linker {
+    /// A linker with an empty cache.
+    pub fn new(settings: LinkerSettings, metrics: Metrics) -> Linker {
+        Linker {
+            keys: ArcSwap::from_pointee(settings.keys),
+            cache: SignatureCache::new(settings.cache_bytes),
+            window: settings.window,
+            hash: settings.hash,
+            origin: settings.origin,
+            cookies: settings.cookies,
+            urls_signed: metrics.links_signed.with_label_values(&["url"]),
+            cookies_signed: metrics.links_signed.with_label_values(&["cookies"]),
+            metrics,
+        }
+    }
+
+    /// The URL of an object without a signature.
+    pub fn object_url(&self, key: &str) -> String {
+        format!("{}/{}", self.origin, key_to_url_path(key))
+    }
+
+    /// A canned-policy signed URL for the object `key`, identical for everyone within a window.
+    pub fn link(&self, key: &str, now: Epoch) -> Result<Link, Error> {
+        let expires = self.window.expires_at(now);
+        let ring = self.keys.load();
+        let active = ring.active();
+        let cache_key = SignatureKey {
+            key_pair_id: active.id.as_str().into(),
+            resource: self.object_url(key),
+            expires,
+            hash: self.hash,
+        };
+        let (url, lookup) = self
+            .cache
+            .get_or_sign(&cache_key, now, self.window.window_end(now), || {
+                let started = Instant::now();
+                let policy = CannedPolicy::new(BaseUrl::parse(&cache_key.resource)?, expires, now)?;
+                let signed = sign_canned(&policy, active, self.hash)?;
+                self.metrics
+                    .signing_seconds
+                    .observe(started.elapsed().as_secs_f64());
+                Ok::<_, SignError>(signed.url)
+            })
+            .map_err(|e| Error::internal(anyhow::anyhow!("signing {key:?}: {e}")))?;
+        match lookup {
+            Lookup::Hit => self.metrics.cache_hits.inc(),
+            Lookup::Miss => self.metrics.cache_misses.inc(),
+        }
+        self.urls_signed.inc();
+        Ok(Link { url, expires })
+    }
+
+    /// Custom-policy cookies granting everything under `owner`'s prefix, scoped to that path.
+    pub fn owner_cookies(&self, owner: &UserId, now: Epoch) -> Result<SignedCookies, Error> {
+        let prefix = owner_prefix(owner);
+        let resource = Resource::parse(&format!("{}/{}*", self.origin, key_to_url_path(&prefix)))
+            .map_err(|e| Error::internal(anyhow::anyhow!("cookie resource: {e}")))?;
+        let policy = CustomPolicy::new(resource, self.window.expires_at(now), None, None, now)
+            .map_err(|e| Error::internal(anyhow::anyhow!("cookie policy: {e}")))?;
+        let ring = self.keys.load();
+        let key = ring.active();
+        let attributes = self
+            .cookies
+            .clone()
+            .with_path(&format!("/{}", key_to_url_path(&prefix)))
+            .map_err(|e| Error::internal(anyhow::anyhow!("cookie path: {e}")))?;
+        let cookies = SignedPolicy::sign(policy, key, self.hash)
+            .and_then(|signed| signed.cookies(key, &attributes))
+            .map_err(|e| Error::internal(anyhow::anyhow!("signing cookies: {e}")))?;
+        self.cookies_signed.inc();
+        Ok(cookies)
+    }
+
+    /// Forgets every cached signature for the object `key` (its visibility narrowed, or it was
+    /// deleted); links already handed out stay valid until they expire.
+    pub fn forget(&self, key: &str) {
+        self.cache
+            .invalidate_containing(&format!("/{}", key_to_url_path(key)));
+    }
+
+    /// Swaps in a new key ring; new links are signed with its active key from now on.
+    pub fn replace_keys(&self, ring: KeyRing) {
+        self.keys.store(Arc::new(ring));
+    }
+
+    /// The public keys of the ring (what the edge and `verify` trust).
+    pub fn trusted(&self) -> TrustedKeys {
+        self.keys.load().trusted().clone()
+    }
+
+    /// The id of the key new links are signed with.
+    pub fn active_key_id(&self) -> String {
+        self.keys.load().active().id.to_string()
+    }
+
+    /// The signature cache (for tests and metrics).
+    pub fn cache(&self) -> &SignatureCache {
+        &self.cache
+    }
+}

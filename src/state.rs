@@ -1,0 +1,124 @@
+//! The application state: one struct, built once per app, shared by every request. Caches and
+//! the clock live here, not in statics, so two apps in one process never share anything.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::auth::{Authenticator, Identity};
+use crate::cloudfront::Epoch;
+use crate::config::Config;
+use crate::error::Error;
+use crate::graphql::Schema;
+use crate::links::Linker;
+use crate::metrics::Metrics;
+use crate::store::{Store, User, UserId};
+
+/// Where `now` comes from; tests substitute a clock they control.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    /// The current time.
+    fn now(&self) -> Epoch;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Epoch {
+        Epoch(
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+        )
+    }
+}
+
+/// Everything a request may need.
+pub struct AppState {
+    /// The settings the app was built from.
+    pub config: Config,
+    /// Users, images, friendships.
+    pub store: Arc<dyn Store>,
+    /// Bearer-token verification.
+    pub auth: Authenticator,
+    /// Signed links and cookies.
+    pub links: Linker,
+    /// Prometheus metrics.
+    pub metrics: Metrics,
+    /// The GraphQL schema.
+    pub schema: Schema,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+    /// Users by identity, so a signed-in request costs no database write once the user exists.
+    pub users: moka::sync::Cache<String, User>,
+    /// In dev mode (generated HS256 secret), the secret, so the demo page can mint dev tokens.
+    pub dev_secret: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the secrets: config is printed by section names only.
+        f.debug_struct("AppState")
+            .field("store", &self.store)
+            .field("links", &self.links)
+            .field("dev_mode", &self.dev_secret.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// The user for a verified identity, created on first sight.
+    pub async fn user_for(&self, identity: &Identity) -> Result<User, Error> {
+        let subject = identity.user_subject();
+        if let Some(user) = self.users.get(&subject)
+            && user.username == identity.username
+        {
+            return Ok(user);
+        }
+        let id = UserId::parse(&identity.user_id())
+            .ok_or_else(|| Error::internal(anyhow::anyhow!("derived user id is not an id")))?;
+        let now_ms = i64::try_from(self.clock.now().seconds()).unwrap_or(0) * 1000;
+        let user = self
+            .store
+            .upsert_user(&subject, &id, &identity.username, now_ms)
+            .await?;
+        self.users.insert(subject, user.clone());
+        Ok(user)
+    }
+}
+
+/// The identity cache: bounded, and short-lived so renamed users show up soon.
+pub fn user_cache() -> moka::sync::Cache<String, User> {
+    moka::sync::Cache::builder()
+        .max_capacity(100_000)
+        .time_to_live(Duration::from_secs(300))
+        .build()
+}
+
+/// A clock that only moves when told to (tests; the reaper's tests in particular).
+#[derive(Debug, Default)]
+pub struct ManualClock(std::sync::atomic::AtomicU64);
+
+impl ManualClock {
+    /// A clock showing `now`.
+    pub fn new(now: Epoch) -> ManualClock {
+        ManualClock(std::sync::atomic::AtomicU64::new(now.0))
+    }
+
+    /// Sets the time.
+    pub fn set(&self, now: Epoch) {
+        self.0.store(now.0, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Moves the time forward.
+    pub fn advance(&self, seconds: u64) {
+        self.0
+            .fetch_add(seconds, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Epoch {
+        Epoch(self.0.load(std::sync::atomic::Ordering::SeqCst))
+    }
+}

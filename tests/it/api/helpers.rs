@@ -1,0 +1,189 @@
+//! `TestApp`: one app per test, nothing shared.
+
+use std::sync::Arc;
+
+use mediagate::app::build_state;
+use mediagate::auth::issue_hs256;
+use mediagate::cloudfront::{Epoch, KeyAlgorithm, PrivateKey};
+use mediagate::config::Config;
+use mediagate::http::Application;
+use mediagate::keyfile;
+use mediagate::state::{AppState, ManualClock};
+use mediagate::store::{Image, ImageId, ImageStatus, Store, UserId, Visibility};
+use serde_json::{Value, json};
+
+pub const SECRET: &str = "test-secret-0123456789abcdef0123456789abcdef";
+pub const KEY_ID: &str = "KTESTAPPKEY";
+pub const START: Epoch = Epoch(1_800_000_000);
+
+pub struct TestApp {
+    pub base: String,
+    pub state: Arc<AppState>,
+    pub clock: Arc<ManualClock>,
+    pub client: reqwest::Client,
+    pub dir: tempfile::TempDir,
+    handle: actix_web::dev::ServerHandle,
+}
+
+/// Writes an RSA test key into `dir` (once) and returns its path.
+pub fn test_key(dir: &std::path::Path) -> std::path::PathBuf {
+    let path = dir.join("signing.pem");
+    if !path.exists() {
+        let key = PrivateKey::generate(KeyAlgorithm::Rsa2048).expect("key");
+        keyfile::write_key_pair(&dir.join("signing"), &key).expect("write key");
+    }
+    path
+}
+
+pub fn test_config(dir: &std::path::Path) -> Config {
+    let mut config = Config::default();
+    config.server.listen = "127.0.0.1:0".into();
+    config.server.workers = 2;
+    config.server.shutdown_timeout_secs = 1;
+    config.database.url = format!("sqlite://{}", dir.join("mediagate.db").display());
+    config.signing.key_pair_id = Some(KEY_ID.into());
+    config.signing.private_key_file = test_key(dir);
+    config.cloudfront.domain = "d111111abcdef8.cloudfront.net".into();
+    config.auth.hs256_secret = Some(SECRET.into());
+    config.log.level = "warn".into();
+    config
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut config = test_config(dir.path());
+        adjust(&mut config);
+        Self::spawn_in(dir, config).await
+    }
+
+    pub async fn spawn_in(dir: tempfile::TempDir, config: Config) -> TestApp {
+        let clock = Arc::new(ManualClock::new(START));
+        let state = Arc::new(
+            build_state(config, clock.clone())
+                .await
+                .expect("build state"),
+        );
+        let app = Application::build(state.clone()).expect("bind");
+        let base = format!("http://{}", app.addr());
+        let handle = app.handle();
+        tokio::spawn(app.run_until_stopped());
+        TestApp {
+            base,
+            state,
+            clock,
+            client: reqwest::Client::new(),
+            dir,
+            handle,
+        }
+    }
+
+    pub fn clock_now(&self) -> Epoch {
+        Epoch(self.clock.now_secs())
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.state.store
+    }
+
+    pub fn token(&self, sub: &str) -> String {
+        issue_hs256(
+            SECRET.as_bytes(),
+            sub,
+            None,
+            "mediagate-dev",
+            "mediagate",
+            3600,
+            self.clock.now_secs(),
+        )
+        .expect("token")
+    }
+
+    /// POSTs a GraphQL request; returns the status and the body.
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
+        let mut req = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .json(&json!({"query": query, "variables": variables}));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status().as_u16();
+        (status, res.json().await.expect("JSON body"))
+    }
+
+    /// Creates (via the API, so through auth) the user `sub`.
+    pub async fn user(&self, sub: &str) -> String {
+        let token = self.token(sub);
+        let (status, body) = self.gql(Some(&token), "{ viewer { id } }", json!({})).await;
+        assert_eq!(status, 200, "{body}");
+        body["data"]["viewer"]["id"]
+            .as_str()
+            .expect("viewer id")
+            .to_owned()
+    }
+
+    /// Inserts a READY image for `owner` straight into the store.
+    pub async fn image(&self, owner: &str, id: &str, visibility: Visibility) -> Image {
+        let now_ms = self.clock.now_secs() as i64 * 1000;
+        let image = Image {
+            id: ImageId::parse(id).expect("image id"),
+            owner_id: UserId::parse(owner).expect("user id"),
+            key: format!("{owner}/{id}/photo.jpg"),
+            visibility,
+            status: ImageStatus::Ready,
+            content_type: "image/jpeg".into(),
+            size: 1234,
+            sha256: None,
+            created_at_ms: now_ms,
+            updated_at_ms: now_ms,
+        };
+        self.store()
+            .insert_image(&image)
+            .await
+            .expect("insert image");
+        image
+    }
+
+    pub async fn befriend(&self, a: &str, b: &str) {
+        let now_ms = self.clock.now_secs() as i64 * 1000;
+        self.store()
+            .add_friendship(
+                &UserId::parse(a).expect("id"),
+                &UserId::parse(b).expect("id"),
+                now_ms,
+            )
+            .await
+            .expect("friendship");
+    }
+}
+
+pub trait NowSecs {
+    fn now_secs(&self) -> u64;
+}
+
+impl NowSecs for ManualClock {
+    fn now_secs(&self) -> u64 {
+        use mediagate::state::Clock as _;
+        self.now().seconds()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let handle = self.handle.clone();
+        tokio::spawn(async move { handle.stop(false).await });
+    }
+}
+
+/// The GraphQL error code of the first error.
+pub fn code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("<none>")
+}

@@ -1,0 +1,9 @@
+//! The service over HTTP: the real app on port 0 (the same factory as `serve`), a temp SQLite
+//! file, a controllable clock.
+
+mod access_table;
+pub mod helpers;
+mod links;
+mod queries;
+mod serve;
+mod tokens;

@@ -1,0 +1,248 @@
+//! Every query, pagination, the guards, and the operational endpoints.
+
+use mediagate::store::Visibility;
+use serde_json::{Value, json};
+
+use super::helpers::{TestApp, code};
+
+#[tokio::test]
+async fn viewer_and_user() {
+    let app = TestApp::spawn().await;
+    let (status, body) = app.gql(None, "{ viewer { id } }", json!({})).await;
+    assert_eq!((status, body), (200, json!({"data": {"viewer": null}})));
+
+    // First sight of a sub creates the user, named from preferred_username.
+    let token = mediagate::auth::issue_hs256(
+        super::helpers::SECRET.as_bytes(),
+        "auth0|abc",
+        Some("Alice A."),
+        "mediagate-dev",
+        "mediagate",
+        600,
+        app.clock_now().0,
+    )
+    .expect("token");
+    let (_, body) = app
+        .gql(Some(&token), "{ viewer { id username } }", json!({}))
+        .await;
+    let id = body["data"]["viewer"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert!(id.starts_with('u') && id.len() == 25, "derived id {id}");
+    assert_eq!(body["data"]["viewer"]["username"], json!("Alice A."));
+    let (_, again) = app.gql(Some(&token), "{ viewer { id } }", json!({})).await;
+    assert_eq!(again["data"]["viewer"]["id"], json!(id));
+
+    let q = "query($u: ID!) { user(id: $u) { id username } }";
+    assert_eq!(
+        app.gql(None, q, json!({"u": id})).await.1["data"]["user"]["username"],
+        json!("Alice A.")
+    );
+    assert_eq!(
+        app.gql(None, q, json!({"u": "nobody"})).await.1,
+        json!({"data": {"user": null}})
+    );
+    assert_eq!(
+        app.gql(None, q, json!({"u": "../etc"})).await.1,
+        json!({"data": {"user": null}})
+    );
+}
+
+#[tokio::test]
+async fn image_fields() {
+    let app = TestApp::spawn().await;
+    let alice = app.user("alice").await;
+    let image = app.image(&alice, "img-1", Visibility::Public).await;
+    let q = "{ image(id: \"img-1\") { id key owner { id } visibility status contentType size sha256 createdAt } }";
+    let (_, body) = app.gql(None, q, json!({})).await;
+    assert_eq!(
+        body["data"]["image"],
+        json!({"id": "img-1", "key": image.key, "owner": {"id": alice}, "visibility": "PUBLIC", "status": "READY",
+               "contentType": "image/jpeg", "size": 1234, "sha256": null, "createdAt": "2027-01-15T08:00:00.000Z"})
+    );
+}
+
+#[tokio::test]
+async fn pagination_by_cursor() {
+    let app = TestApp::spawn().await;
+    app.store()
+        .seed(2, 250, app.clock_now().0 as i64 * 1000, &|_| {})
+        .await
+        .expect("seed");
+    let q = "query($a: String, $f: Int!) { user(id: \"u0001\") { images(first: $f, after: $a) { nodes { id } pageInfo { endCursor hasNextPage } } } }";
+    let mut after = Value::Null;
+    let mut seen = Vec::new();
+    for expected in [100, 100, 50] {
+        let (_, body) = app.gql(None, q, json!({"a": after, "f": 100})).await;
+        let page = &body["data"]["user"]["images"];
+        let nodes = page["nodes"].as_array().expect("nodes");
+        assert_eq!(nodes.len(), expected);
+        seen.extend(
+            nodes
+                .iter()
+                .map(|n| n["id"].as_str().expect("id").to_owned()),
+        );
+        assert_eq!(page["pageInfo"]["hasNextPage"], json!(expected == 100));
+        after = page["pageInfo"]["endCursor"].clone();
+    }
+    let mut expected: Vec<String> = (0..250).map(|n| format!("u0001-{n:04}")).collect();
+    expected.reverse();
+    assert_eq!(
+        seen, expected,
+        "pages must cover every image once, newest (then highest id) first"
+    );
+
+    for (first, after) in [
+        (101, Value::Null),
+        (-1, Value::Null),
+        (10, json!("forged")),
+        (10, json!("djE6MTp1MDAwMS0wMDAx/")),
+    ] {
+        let (_, body) = app.gql(None, q, json!({"a": after, "f": first})).await;
+        assert_eq!(
+            code(&body),
+            "BAD_USER_INPUT",
+            "first={first} after={after}: {body}"
+        );
+    }
+    let (_, body) = app
+        .gql(
+            None,
+            "{ user(id: \"u0000\") { images { nodes { id } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["user"]["images"]["nodes"]
+            .as_array()
+            .map(Vec::len),
+        Some(20),
+        "default page is 20"
+    );
+}
+
+#[tokio::test]
+async fn guards() {
+    let app = TestApp::spawn_with(|c| {
+        c.graphql.max_depth = 4;
+        c.graphql.max_aliases = 3;
+        c.graphql.introspection = false;
+        c.server.body_limit_bytes = 2048;
+    })
+    .await;
+    let deep = "{ image(id: \"x\") { owner { images { nodes { id } } } } }";
+    let (status, body) = app.gql(None, deep, json!({})).await;
+    assert_eq!((status, code(&body)), (400, "BAD_USER_INPUT"), "{body}");
+    let aliases = "{ a: viewer { id } b: viewer { id } c: viewer { id } d: viewer { id } }";
+    assert_eq!(
+        code(&app.gql(None, aliases, json!({})).await.1),
+        "BAD_USER_INPUT"
+    );
+    let (_, body) = app
+        .gql(None, "{ __schema { types { name } } }", json!({}))
+        .await;
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("introspection"),
+        "{body}"
+    );
+
+    let big = format!("{{ viewer {{ id }} }} # {}", "x".repeat(4096));
+    let res = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .json(&json!({"query": big}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), 413);
+    assert_eq!(code(&res.json().await.expect("json")), "BAD_USER_INPUT");
+    let res = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), 400);
+    assert_eq!(code(&res.json().await.expect("json")), "BAD_USER_INPUT");
+
+    // GET runs queries, never mutations (a link in an e-mail must not change anything).
+    let get = |q: &str| {
+        app.client
+            .get(format!("{}/graphql", app.base))
+            .query(&[("query", q)])
+            .send()
+    };
+    let res = get("{ viewer { id } }").await.expect("get");
+    assert_eq!(
+        res.json::<Value>().await.expect("json"),
+        json!({"data": {"viewer": null}})
+    );
+    let res = get("mutation { addFriend(userId: \"x\") { id } }")
+        .await
+        .expect("get");
+    assert_eq!(res.status(), 400);
+    let (status, body) = app.gql(None, "{ nosuchfield }", json!({})).await;
+    assert_eq!(status, 400, "{body}");
+}
+
+#[tokio::test]
+async fn operational_endpoints() {
+    let app = TestApp::spawn().await;
+    let get = |path: &str| app.client.get(format!("{}{path}", app.base)).send();
+    assert_eq!(
+        get("/healthz")
+            .await
+            .expect("healthz")
+            .text()
+            .await
+            .expect("text"),
+        "ok"
+    );
+    let ready: Value = get("/readyz")
+        .await
+        .expect("readyz")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(ready["ready"], json!(true));
+    assert_eq!(ready["active_key"], json!(super::helpers::KEY_ID));
+    let alice = app.user("alice").await;
+    app.image(&alice, "img-1", Visibility::Public).await;
+    for _ in 0..3 {
+        app.gql(None, "{ image(id: \"img-1\") { url } }", json!({}))
+            .await;
+    }
+    let res = get("/metrics").await.expect("metrics");
+    let id = res
+        .headers()
+        .get("x-request-id")
+        .expect("request id")
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert_eq!(id.len(), 32);
+    let metrics = res.text().await.expect("text");
+    assert!(
+        metrics.contains("mediagate_signature_cache_misses_total 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("mediagate_signature_cache_hits_total 2"));
+    assert!(metrics.contains("mediagate_links_signed_total{kind=\"url\"} 3"));
+    assert!(metrics.contains(
+        "http_request_duration_seconds_bucket{method=\"POST\",route=\"/graphql\",status=\"200\""
+    ));
+    assert!(metrics.contains("mediagate_signing_duration_seconds_count 1"));
+    let html = get("/graphiql")
+        .await
+        .expect("graphiql")
+        .text()
+        .await
+        .expect("text");
+    assert!(html.contains("GraphiQL"));
+}
