@@ -16,7 +16,7 @@ use crate::config::{Config, read_secret_file};
 use crate::dev;
 use crate::links::{Linker, LinkerSettings};
 use crate::metrics::Metrics;
-use crate::state::{AppState, Clock, user_cache};
+use crate::state::{AppState, Clock, profile_cache, user_cache};
 use crate::{graphql, keyfile, store};
 
 /// The database URL, from `database.url_file` when set.
@@ -162,6 +162,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         metrics,
         clock,
         users: user_cache(),
+        profiles: profile_cache(),
         dev_secret,
     })
 }

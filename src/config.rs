@@ -74,7 +74,7 @@ impl Default for DatabaseConfig {
         DatabaseConfig {
             url: "sqlite://data/mediagate.db".into(),
             url_file: None,
-            max_connections: 16,
+            max_connections: 4,
         }
     }
 }

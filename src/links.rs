@@ -26,10 +26,24 @@ pub struct Link {
     pub expires: Epoch,
 }
 
+/// The key ring and its active id, swapped together.
+#[derive(Debug)]
+struct Keys {
+    ring: KeyRing,
+    active_id: Arc<str>,
+}
+
+impl Keys {
+    fn new(ring: KeyRing) -> Keys {
+        let active_id = ring.active().id.as_str().into();
+        Keys { ring, active_id }
+    }
+}
+
 /// Makes signed links for object keys.
 #[derive(Debug)]
 pub struct Linker {
-    keys: ArcSwap<KeyRing>,
+    keys: ArcSwap<Keys>,
     cache: SignatureCache,
     window: ExpiryWindow,
     hash: HashAlgorithm,
@@ -61,7 +75,7 @@ impl Linker {
     /// A linker with an empty cache.
     pub fn new(settings: LinkerSettings, metrics: Metrics) -> Linker {
         Linker {
-            keys: ArcSwap::from_pointee(settings.keys),
+            keys: ArcSwap::from_pointee(Keys::new(settings.keys)),
             cache: SignatureCache::new(settings.cache_bytes),
             window: settings.window,
             hash: settings.hash,
@@ -79,13 +93,13 @@ impl Linker {
     }
 
     /// A canned-policy signed URL for the object `key`, identical for everyone within a window.
+    /// A cache hit allocates nothing but the `Arc` clone.
     pub fn link(&self, key: &str, now: Epoch) -> Result<Link, Error> {
         let expires = self.window.expires_at(now);
-        let ring = self.keys.load();
-        let active = ring.active();
+        let keys = self.keys.load();
         let cache_key = SignatureKey {
-            key_pair_id: active.id.as_str().into(),
-            resource: self.object_url(key),
+            key_pair_id: &keys.active_id,
+            object: key,
             expires,
             hash: self.hash,
         };
@@ -93,8 +107,9 @@ impl Linker {
             .cache
             .get_or_sign(&cache_key, now, self.window.window_end(now), || {
                 let started = Instant::now();
-                let policy = CannedPolicy::new(BaseUrl::parse(&cache_key.resource)?, expires, now)?;
-                let signed = sign_canned(&policy, active, self.hash)?;
+                let policy =
+                    CannedPolicy::new(BaseUrl::parse(&self.object_url(key))?, expires, now)?;
+                let signed = sign_canned(&policy, keys.ring.active(), self.hash)?;
                 self.metrics
                     .signing_seconds
                     .observe(started.elapsed().as_secs_f64());
@@ -116,8 +131,8 @@ impl Linker {
             .map_err(|e| Error::internal(anyhow::anyhow!("cookie resource: {e}")))?;
         let policy = CustomPolicy::new(resource, self.window.expires_at(now), None, None, now)
             .map_err(|e| Error::internal(anyhow::anyhow!("cookie policy: {e}")))?;
-        let ring = self.keys.load();
-        let key = ring.active();
+        let keys = self.keys.load();
+        let key = keys.ring.active();
         let attributes = self
             .cookies
             .clone()
@@ -133,23 +148,22 @@ impl Linker {
     /// Forgets every cached signature for the object `key` (its visibility narrowed, or it was
     /// deleted); links already handed out stay valid until they expire.
     pub fn forget(&self, key: &str) {
-        self.cache
-            .invalidate_containing(&format!("/{}", key_to_url_path(key)));
+        self.cache.forget(key);
     }
 
     /// Swaps in a new key ring; new links are signed with its active key from now on.
     pub fn replace_keys(&self, ring: KeyRing) {
-        self.keys.store(Arc::new(ring));
+        self.keys.store(Arc::new(Keys::new(ring)));
     }
 
     /// The public keys of the ring (what the edge and `verify` trust).
     pub fn trusted(&self) -> TrustedKeys {
-        self.keys.load().trusted().clone()
+        self.keys.load().ring.trusted().clone()
     }
 
     /// The id of the key new links are signed with.
     pub fn active_key_id(&self) -> String {
-        self.keys.load().active().id.to_string()
+        self.keys.load().active_id.to_string()
     }
 
     /// The signature cache (for tests and metrics).

@@ -51,6 +51,9 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Users by identity, so a signed-in request costs no database write once the user exists.
     pub users: moka::sync::Cache<String, User>,
+    /// Users by id for a few seconds: every gallery starts with one, and a profile may lag that
+    /// long behind a rename. Access decisions never read it.
+    pub profiles: moka::sync::Cache<UserId, User>,
     /// In dev mode (generated HS256 secret), the secret, so the demo page can mint dev tokens.
     pub dev_secret: Option<Vec<u8>>,
 }
@@ -83,6 +86,19 @@ impl AppState {
             .upsert_user(&subject, &id, &identity.username, now_ms)
             .await?;
         self.users.insert(subject, user.clone());
+        self.profiles.insert(user.id.clone(), user.clone());
+        Ok(user)
+    }
+
+    /// A user by id, from the profile cache when it has it.
+    pub async fn user(&self, id: &UserId) -> Result<Option<User>, Error> {
+        if let Some(user) = self.profiles.get(id) {
+            return Ok(Some(user));
+        }
+        let user = self.store.user(id).await?;
+        if let Some(u) = &user {
+            self.profiles.insert(id.clone(), u.clone());
+        }
         Ok(user)
     }
 }
@@ -92,6 +108,14 @@ pub fn user_cache() -> moka::sync::Cache<String, User> {
     moka::sync::Cache::builder()
         .max_capacity(100_000)
         .time_to_live(Duration::from_secs(300))
+        .build()
+}
+
+/// The profile cache: bounded, ten seconds.
+pub fn profile_cache() -> moka::sync::Cache<UserId, User> {
+    moka::sync::Cache::builder()
+        .max_capacity(100_000)
+        .time_to_live(Duration::from_secs(10))
         .build()
 }
 

@@ -43,7 +43,11 @@ pub(super) fn run(args: Args) -> anyhow::Result<Outcome> {
         config.server.listen = listen;
     }
     telemetry::init(&config.log);
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    // One thread: this runtime only awaits the server and signals; actix runs its own workers.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
     runtime.block_on(serve(config))?;
     Ok(Outcome::Done)
 }

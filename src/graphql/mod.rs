@@ -25,3 +25,22 @@ pub fn schema(introspection: bool) -> Schema {
         schema.disable_introspection()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The SDL is checked in (`schema.graphql`) so every schema change shows up in review.
+    /// Regenerate with `MEDIAGATE_UPDATE_SDL=1 cargo test --lib graphql::tests`.
+    #[test]
+    fn sdl_snapshot() {
+        let sdl = super::schema(true).as_sdl();
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema.graphql");
+        if std::env::var_os("MEDIAGATE_UPDATE_SDL").is_some() {
+            std::fs::write(&path, &sdl).unwrap();
+        }
+        let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
+        assert_eq!(
+            checked_in, sdl,
+            "schema.graphql is out of date; see this test's doc comment"
+        );
+    }
+}

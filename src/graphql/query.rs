@@ -27,7 +27,7 @@ impl Query {
         let Some(id) = UserId::parse(&id) else {
             return Ok(None);
         };
-        Ok(context.state.store.user(&id).await?.map(UserNode))
+        Ok(context.state.user(&id).await?.map(UserNode))
     }
 
     /// An image by id; null when it does not exist or the viewer may not see it (the two are

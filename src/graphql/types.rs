@@ -113,9 +113,10 @@ impl UserNode {
     async fn images(
         &self,
         context: &Context,
-        #[graphql(default = 20)] first: i32,
+        #[graphql(default = 20)] first: Option<i32>,
         after: Option<String>,
     ) -> Result<ImageConnection, Error> {
+        let first = first.unwrap_or(20);
         if !(0..=MAX_PAGE).contains(&first) {
             return Err(Error::bad_input(format!(
                 "first must be between 0 and {MAX_PAGE} (got {first})"
@@ -222,7 +223,7 @@ impl ImageNode {
     }
 
     async fn owner(&self, context: &Context) -> Result<UserNode, Error> {
-        let owner = context.state.store.user(&self.image.owner_id).await?;
+        let owner = context.state.user(&self.image.owner_id).await?;
         owner.map(UserNode).ok_or_else(|| {
             Error::internal(anyhow::anyhow!("image {} has no owner row", self.image.id))
         })
