@@ -6,7 +6,7 @@ use super::Context;
 use super::types::{GqlVisibility, ImageNode, UserNode};
 use crate::access::{self, Action};
 use crate::error::Error;
-use crate::store::{ImageId, UserId, Visibility};
+use crate::store::{ImageId, User, UserId, Visibility};
 
 /// The root mutation.
 #[derive(Debug, Clone, Copy)]
@@ -14,6 +14,13 @@ pub struct Mutation;
 
 fn now_ms(context: &Context) -> i64 {
     i64::try_from(context.now.seconds()).unwrap_or(i64::MAX / 1000) * 1000
+}
+
+/// The user `user_id` names, or NOT_FOUND.
+async fn existing_user(context: &Context, user_id: &ID) -> Result<User, Error> {
+    let not_found = || Error::not_found(format_args!("user {:?}", user_id.to_string()));
+    let id = UserId::parse(user_id).ok_or_else(not_found)?;
+    context.state.store.user(&id).await?.ok_or_else(not_found)
 }
 
 #[graphql_object(context = Context)]
@@ -57,39 +64,25 @@ impl Mutation {
     /// Makes you and `userId` friends (both ways): each sees the other's FRIENDS images.
     async fn add_friend(context: &Context, user_id: ID) -> Result<UserNode, Error> {
         let me = context.require_user()?;
-        let not_found = || Error::not_found(format_args!("user {:?}", user_id.to_string()));
-        let other = UserId::parse(&user_id).ok_or_else(not_found)?;
-        if other == *me {
+        let other = existing_user(context, &user_id).await?;
+        if other.id == *me {
             return Err(Error::bad_input("you cannot befriend yourself"));
         }
-        let user = context
-            .state
-            .store
-            .user(&other)
-            .await?
-            .ok_or_else(not_found)?;
         context
             .state
             .store
-            .add_friendship(me, &other, now_ms(context))
+            .add_friendship(me, &other.id, now_ms(context))
             .await?;
         context.forget_friendships();
-        Ok(UserNode(user))
+        Ok(UserNode(other))
     }
 
     /// Ends a friendship (both ways); harmless when there was none.
     async fn remove_friend(context: &Context, user_id: ID) -> Result<UserNode, Error> {
         let me = context.require_user()?;
-        let not_found = || Error::not_found(format_args!("user {:?}", user_id.to_string()));
-        let other = UserId::parse(&user_id).ok_or_else(not_found)?;
-        let user = context
-            .state
-            .store
-            .user(&other)
-            .await?
-            .ok_or_else(not_found)?;
-        context.state.store.remove_friendship(me, &other).await?;
+        let other = existing_user(context, &user_id).await?;
+        context.state.store.remove_friendship(me, &other.id).await?;
         context.forget_friendships();
-        Ok(UserNode(user))
+        Ok(UserNode(other))
     }
 }

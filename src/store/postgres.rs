@@ -48,9 +48,18 @@ const SEED_ROWS_PER_STATEMENT: usize = 50_000;
 const SEED_PROGRESS_EVERY: u64 = 50_000;
 
 /// The store in a PostgreSQL database.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+}
+
+// Not derived: the pool's connect options hold the password.
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("connections", &self.pool.size())
+            .finish_non_exhaustive()
+    }
 }
 
 impl PostgresStore {
