@@ -168,16 +168,13 @@ impl SignatureCache {
         {
             return Ok((cached.url, Lookup::Hit));
         }
-        let mut signed_here = None;
         let mut sign = Some(sign);
         let entry = self.cache.entry(id).or_try_insert_with(|| {
             let Some(sign) = sign.take() else {
                 unreachable!("moka runs init at most once")
             };
-            let url: Arc<str> = sign()?.into();
-            signed_here = Some(url.clone());
             Ok(Cached {
-                url,
+                url: sign()?.into(),
                 key_pair_id: key.key_pair_id.clone(),
                 object: key.object.into(),
                 expires: key.expires,
@@ -185,19 +182,17 @@ impl SignatureCache {
                 lifetime,
             })
         })?;
-        if entry.is_fresh() || entry.value().is_for(key) {
-            let lookup = if entry.is_fresh() {
-                Lookup::Miss
-            } else {
-                Lookup::Hit
-            };
-            return Ok((entry.into_value().url, lookup));
+        if entry.is_fresh() {
+            return Ok((entry.into_value().url, Lookup::Miss));
         }
-        // A 64-bit collision: sign without caching rather than hand out another object's link.
-        match (signed_here, sign) {
-            (Some(url), _) => Ok((url, Lookup::Miss)),
-            (None, Some(sign)) => Ok((sign().map_err(Arc::new)?.into(), Lookup::Miss)),
-            (None, None) => unreachable!("sign was not taken, or the entry was signed here"),
+        if entry.value().is_for(key) {
+            return Ok((entry.into_value().url, Lookup::Hit));
+        }
+        // A 64-bit collision with another entry: sign without caching rather than hand out
+        // another object's link. (A fresh entry was signed here, so `sign` is still unused.)
+        match sign {
+            Some(sign) => Ok((sign().map_err(Arc::new)?.into(), Lookup::Miss)),
+            None => unreachable!("init ran, so the entry was fresh"),
         }
     }
 

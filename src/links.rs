@@ -126,8 +126,8 @@ impl Linker {
 
     /// Custom-policy cookies granting everything under `owner`'s prefix, scoped to that path.
     pub fn owner_cookies(&self, owner: &UserId, now: Epoch) -> Result<SignedCookies, Error> {
-        let prefix = owner_prefix(owner);
-        let resource = Resource::parse(&format!("{}/{}*", self.origin, key_to_url_path(&prefix)))
+        let path = format!("/{}", key_to_url_path(&owner_prefix(owner)));
+        let resource = Resource::parse(&format!("{}{path}*", self.origin))
             .map_err(|e| Error::internal(anyhow::anyhow!("cookie resource: {e}")))?;
         let policy = CustomPolicy::new(resource, self.window.expires_at(now), None, None, now)
             .map_err(|e| Error::internal(anyhow::anyhow!("cookie policy: {e}")))?;
@@ -136,7 +136,7 @@ impl Linker {
         let attributes = self
             .cookies
             .clone()
-            .with_path(&format!("/{}", key_to_url_path(&prefix)))
+            .with_path(&path)
             .map_err(|e| Error::internal(anyhow::anyhow!("cookie path: {e}")))?;
         let cookies = SignedPolicy::sign(policy, key, self.hash)
             .and_then(|signed| signed.cookies(key, &attributes))
