@@ -58,9 +58,9 @@ pub fn load_key_ring(config: &Config) -> anyhow::Result<KeyRing> {
     Ok(ring)
 }
 
-/// The HS256 secret: configured, from a file, or (dev) generated under `data/`. The second value
-/// is `Some` in dev mode.
-fn hs256_secret(config: &Config) -> anyhow::Result<(Vec<u8>, bool)> {
+/// The HS256 secret: configured, from a file, or (dev) generated under `data/`. The flag is true
+/// in dev mode (the secret was generated here).
+pub fn hs256_secret(config: &Config) -> anyhow::Result<(Vec<u8>, bool)> {
     let a = &config.auth;
     match (&a.hs256_secret, &a.hs256_secret_file) {
         (Some(_), Some(_)) => {

@@ -2,7 +2,7 @@
 
 use super::Outcome;
 use super::serve::ConfigArgs;
-use crate::app::authenticator;
+use crate::app::hs256_secret;
 use crate::auth::issue_hs256;
 
 /// Arguments of `dev-token`.
@@ -37,15 +37,7 @@ pub(super) fn run(args: Args, now: crate::cloudfront::Epoch) -> anyhow::Result<O
             "--ttl must be between 1 and 2592000 seconds (30 days); tokens should be short-lived"
         );
     }
-    let (_, secret) = authenticator(&config)?;
-    let secret = match secret {
-        Some(s) => s,
-        None => match (&config.auth.hs256_secret, &config.auth.hs256_secret_file) {
-            (Some(s), _) => s.clone().into_bytes(),
-            (None, Some(path)) => crate::config::read_secret_file(path)?.into_bytes(),
-            (None, None) => anyhow::bail!("no HS256 secret configured"),
-        },
-    };
+    let (secret, _) = hs256_secret(&config)?;
     let token = issue_hs256(
         &secret,
         &args.sub,

@@ -38,6 +38,7 @@ pub struct Args {
 }
 
 pub(super) fn run(args: Args) -> anyhow::Result<Outcome> {
+    let config_file = args.config.config.clone();
     let mut config = args.config.load()?;
     if let Some(listen) = args.listen {
         config.server.listen = listen;
@@ -48,31 +49,32 @@ pub(super) fn run(args: Args) -> anyhow::Result<Outcome> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(serve(config))?;
+    runtime.block_on(serve(config, config_file))?;
     Ok(Outcome::Done)
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+async fn serve(config: Config, config_file: Option<PathBuf>) -> anyhow::Result<()> {
     let state = Arc::new(build_state(config, Arc::new(SystemClock)).await?);
     let app = Application::build(state.clone())?;
     let addr = app.addr();
     tracing::info!(%addr, active_key = state.links.active_key_id(), "listening");
     println!("mediagate listening on http://{addr} (GraphQL at /graphql, GraphiQL at /graphiql)");
-    tokio::spawn(reload_keys_on_sighup(state));
+    tokio::spawn(reload_keys_on_sighup(state, config_file));
     app.run_until_stopped().await?;
     tracing::info!("stopped");
     Ok(())
 }
 
-/// SIGHUP re-reads the key files, so a key can be rotated in without a restart.
-async fn reload_keys_on_sighup(state: Arc<AppState>) {
+/// SIGHUP re-reads the settings and the key files they name, and swaps in the new key ring: a key
+/// can be rotated in (or the active key changed) without a restart. Other settings need one.
+async fn reload_keys_on_sighup(state: Arc<AppState>, config_file: Option<PathBuf>) {
     let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
         return;
     };
     while hup.recv().await.is_some() {
-        match Config::load(None, std::env::vars())
+        match Config::load(config_file.as_deref(), std::env::vars())
             .map_err(anyhow::Error::from)
-            .and_then(|_| load_key_ring(&state.config))
+            .and_then(|config| load_key_ring(&config))
         {
             Ok(ring) => {
                 let active = ring.active().id.to_string();

@@ -1,34 +1,162 @@
 //! `mediagate serve` as shipped: embedded defaults in an empty directory, dev-token from the same
-//! directory, JSON logs without secrets, and a clean stop on SIGTERM.
+//! directory, JSON logs without secrets, key rotation on SIGHUP, and a clean stop on SIGTERM.
 
 use std::io::{BufRead as _, BufReader};
 use std::os::unix::fs::PermissionsExt as _;
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use mediagate::cloudfront::{
+    Epoch, KeyAlgorithm, KeyPairId, PrivateKey, Request, TrustedKeys, verify,
+};
+use mediagate::keyfile;
 use serde_json::{Value, json};
+
+use crate::support::query_param;
+
+const BIN: &str = env!("CARGO_BIN_EXE_mediagate");
+
+/// `mediagate` run in `dir`, as a user would from that directory.
+fn mediagate(dir: &Path, args: &[&str]) -> Output {
+    let out = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("run mediagate");
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// A running `mediagate serve`.
+struct Served {
+    child: Child,
+    addr: String,
+    client: reqwest::Client,
+    /// stderr so far, read by a thread as it comes.
+    logs: Arc<Mutex<String>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Served {
+    fn start(dir: &Path) -> Served {
+        let mut child = Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .current_dir(dir)
+            .env_remove("DATABASE_URL")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn serve");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("read");
+        let addr = line
+            .split("http://")
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no address in {line:?}"))
+            .to_owned();
+        let logs = Arc::new(Mutex::new(String::new()));
+        let stderr = BufReader::new(child.stderr.take().expect("stderr"));
+        let sink = logs.clone();
+        let reader = std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                let mut logs = sink.lock().expect("logs");
+                logs.push_str(&line);
+                logs.push('\n');
+            }
+        });
+        Served {
+            child,
+            addr,
+            client: reqwest::Client::new(),
+            logs,
+            reader: Some(reader),
+        }
+    }
+
+    /// Waits (bounded) until the logs contain `needle`.
+    async fn wait_for_log(&self, needle: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !self.logs.lock().expect("logs").contains(needle) {
+            assert!(Instant::now() < deadline, "no {needle:?} in the logs");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn graphql(&self, token: Option<&str>, query: &str) -> Value {
+        let mut req = self
+            .client
+            .post(format!("http://{}/graphql", self.addr))
+            .json(&json!({"query": query}));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send()
+            .await
+            .expect("graphql")
+            .json()
+            .await
+            .expect("json")
+    }
+
+    async fn active_key(&self) -> String {
+        let ready: Value = self
+            .client
+            .get(format!("http://{}/readyz", self.addr))
+            .send()
+            .await
+            .expect("readyz")
+            .json()
+            .await
+            .expect("json");
+        ready["active_key"].as_str().unwrap_or_default().to_owned()
+    }
+
+    fn signal(&self, signal: &str) {
+        assert!(
+            Command::new("kill")
+                .args([signal, &self.child.id().to_string()])
+                .status()
+                .expect("kill")
+                .success()
+        );
+    }
+
+    /// SIGTERM, wait for a clean exit, and return the logs.
+    fn stop(mut self) -> String {
+        self.signal("-TERM");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                break status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "serve did not stop after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert!(status.success(), "serve exited with {status}");
+        if let Some(reader) = self.reader.take() {
+            reader.join().expect("log reader");
+        }
+        self.logs.lock().expect("logs").clone()
+    }
+}
 
 #[tokio::test]
 async fn serve_on_embedded_defaults_then_sigterm() {
     let dir = tempfile::tempdir().expect("dir");
-    let bin = env!("CARGO_BIN_EXE_mediagate");
-    let mut child = Command::new(bin)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .current_dir(dir.path())
-        .env_remove("DATABASE_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn serve");
-    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut line = String::new();
-    stdout.read_line(&mut line).expect("read");
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_owned();
+    let served = Served::start(dir.path());
 
     for (file, mode) in [("keys/dev.pem", 0o600), ("data/dev-hs256.secret", 0o600)] {
         let meta =
@@ -38,87 +166,135 @@ async fn serve_on_embedded_defaults_then_sigterm() {
     assert!(dir.path().join("keys/dev.pub.pem").exists());
     assert!(dir.path().join("data/mediagate.db").exists());
 
-    let token = Command::new(bin)
-        .args(["dev-token", "--sub", "alice"])
-        .current_dir(dir.path())
-        .output()
-        .expect("dev-token");
-    assert!(
-        token.status.success(),
-        "{}",
-        String::from_utf8_lossy(&token.stderr)
-    );
+    let token = mediagate(dir.path(), &["dev-token", "--sub", "alice"]);
     let token = String::from_utf8(token.stdout)
         .expect("utf-8")
         .trim()
         .to_owned();
-    let client = reqwest::Client::new();
-    let body: Value = client
-        .post(format!("http://{addr}/graphql"))
-        .bearer_auth(&token)
-        .json(&json!({"query": "{ viewer { id username } }"}))
-        .send()
-        .await
-        .expect("graphql")
-        .json()
-        .await
-        .expect("json");
+    let body = served
+        .graphql(Some(&token), "{ viewer { id username } }")
+        .await;
     assert_eq!(
         body,
         json!({"data": {"viewer": {"id": "alice", "username": "alice"}}})
     );
-    let ready: Value = client
-        .get(format!("http://{addr}/readyz"))
-        .send()
-        .await
-        .expect("readyz")
-        .json()
-        .await
-        .expect("json");
-    assert!(
-        ready["active_key"]
-            .as_str()
-            .is_some_and(|k| k.starts_with("KDEV")),
-        "{ready}"
+    assert!(served.active_key().await.starts_with("KDEV"));
+    mediagate(
+        dir.path(),
+        &["seed", "--users", "1", "--images-per-user", "1"],
     );
+    let body = served
+        .graphql(None, "{ image(id: \"u0000-0000\") { url } }")
+        .await;
+    let url = body["data"]["image"]["url"]
+        .as_str()
+        .expect("url")
+        .to_owned();
 
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .expect("kill")
-            .success()
-    );
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "serve did not stop after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(status.success(), "serve exited with {status}");
-    let mut logs = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut logs)
-        .expect("logs");
+    let logs = served.stop();
     assert!(logs.contains("DEV KEY IN USE"), "{logs}");
     assert!(!logs.contains(&token), "the token was logged");
     let secret = std::fs::read_to_string(dir.path().join("data/dev-hs256.secret")).expect("secret");
     assert!(!logs.contains(secret.trim()), "the secret was logged");
+    assert!(
+        !logs.contains(query_param(&url, "Signature").expect("signature")),
+        "a signature was logged"
+    );
     let request_lines: Vec<Value> = logs
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
         .filter(|v: &Value| v["message"] == json!("request"))
         .collect();
-    assert!(request_lines.len() >= 2, "{logs}");
+    assert!(request_lines.len() >= 3, "{logs}");
     assert!(
         request_lines
             .iter()
             .all(|l| l["request_id"].is_string() && l["status"].is_number()),
         "{logs}"
     );
+}
+
+fn write_config(dir: &Path, active: (&str, &str), extra: Option<(&str, &str)>) {
+    let extra = extra.map_or(String::new(), |(id, file)| {
+        format!("extra_keys = [{{ key_pair_id = \"{id}\", private_key_file = \"{file}\" }}]\n")
+    });
+    let text = format!(
+        "[signing]\nkey_pair_id = \"{}\"\nprivate_key_file = \"{}\"\n{extra}\n[auth]\nhs256_secret = \"rotation-test-secret-0123456789abcdef\"\n",
+        active.0, active.1
+    );
+    std::fs::write(dir.join("mediagate.toml"), text).expect("config");
+}
+
+/// README's rotation procedure, as an operator would run it: new key in `extra_keys`, then made
+/// active, SIGHUP, no restart. A broken reload keeps the keys that work.
+#[tokio::test]
+async fn sighup_rotates_the_signing_key_without_a_restart() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut trusted = TrustedKeys::new();
+    for name in ["a", "b"] {
+        let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).expect("key");
+        keyfile::write_key_pair(&dir.path().join("keys").join(name), &key).expect("write");
+        trusted.insert(
+            KeyPairId::parse(&format!("K{}", name.to_uppercase())).expect("id"),
+            key.public_key().expect("public"),
+        );
+    }
+    write_config(dir.path(), ("KA", "keys/a.pem"), None);
+    let served = Served::start(dir.path());
+    mediagate(
+        dir.path(),
+        &["seed", "--users", "1", "--images-per-user", "1"],
+    );
+    let link = || async {
+        served
+            .graphql(None, "{ image(id: \"u0000-0000\") { url } }")
+            .await["data"]["image"]["url"]
+            .as_str()
+            .expect("url")
+            .to_owned()
+    };
+    let before = link().await;
+    assert_eq!(
+        (
+            served.active_key().await,
+            query_param(&before, "Key-Pair-Id")
+        ),
+        ("KA".to_owned(), Some("KA"))
+    );
+
+    write_config(dir.path(), ("KB", "keys/b.pem"), Some(("KA", "keys/a.pem")));
+    served.signal("-HUP");
+    served.wait_for_log("signing keys reloaded").await;
+    assert_eq!(served.active_key().await, "KB");
+    let after = link().await;
+    assert_eq!(query_param(&after, "Key-Pair-Id"), Some("KB"));
+    let now = Epoch(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("time")
+            .as_secs(),
+    );
+    for url in [&before, &after] {
+        assert!(
+            verify(
+                &Request {
+                    url,
+                    cookies: &[],
+                    client_ip: None,
+                    now
+                },
+                &trusted
+            )
+            .is_ok(),
+            "{url}"
+        );
+    }
+
+    // A reload that cannot work (the key file is missing) keeps the ring that does.
+    write_config(dir.path(), ("KC", "keys/c.pem"), None);
+    served.signal("-HUP");
+    served.wait_for_log("signing keys NOT reloaded").await;
+    assert_eq!(served.active_key().await, "KB");
+    assert_eq!(query_param(&link().await, "Key-Pair-Id"), Some("KB"));
+    served.stop();
 }
