@@ -63,6 +63,23 @@ impl std::fmt::Debug for PostgresStore {
 }
 
 impl PostgresStore {
+    /// `sql` is an `UPDATE images SET <column> = $1, updated_at_ms = $2 WHERE id = $3 RETURNING …`.
+    async fn update_image(
+        &self,
+        sql: &'static str,
+        value: &str,
+        id: &ImageId,
+        now_ms: i64,
+    ) -> Result<Option<Image>, StoreError> {
+        let row = sqlx::query(sql)
+            .bind(value)
+            .bind(now_ms)
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(image_from_row).transpose()
+    }
+
     /// Connects to `url` (`postgres://…` or `postgresql://…`) and runs the migrations.
     pub async fn connect(url: &str, max_connections: u32) -> Result<PostgresStore, StoreError> {
         let options = PgConnectOptions::from_str(url)?;
@@ -271,13 +288,8 @@ impl Store for PostgresStore {
             "UPDATE images SET visibility = $1, updated_at_ms = $2 WHERE id = $3 RETURNING ",
             image_columns!()
         );
-        let row = sqlx::query(SQL)
-            .bind(visibility.as_str())
-            .bind(now_ms)
-            .bind(id.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(image_from_row).transpose()
+        self.update_image(SQL, visibility.as_str(), id, now_ms)
+            .await
     }
 
     async fn set_status(
@@ -290,13 +302,7 @@ impl Store for PostgresStore {
             "UPDATE images SET status = $1, updated_at_ms = $2 WHERE id = $3 RETURNING ",
             image_columns!()
         );
-        let row = sqlx::query(SQL)
-            .bind(status.as_str())
-            .bind(now_ms)
-            .bind(id.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(image_from_row).transpose()
+        self.update_image(SQL, status.as_str(), id, now_ms).await
     }
 
     async fn seed(

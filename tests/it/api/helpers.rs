@@ -8,7 +8,7 @@ use mediagate::cloudfront::{Epoch, KeyAlgorithm, PrivateKey};
 use mediagate::config::Config;
 use mediagate::http::Application;
 use mediagate::keyfile;
-use mediagate::state::{AppState, ManualClock};
+use mediagate::state::{AppState, Clock as _, ManualClock};
 use mediagate::store::{Image, ImageId, ImageStatus, Store, UserId, Visibility};
 use serde_json::{Value, json};
 
@@ -83,7 +83,11 @@ impl TestApp {
     }
 
     pub fn clock_now(&self) -> Epoch {
-        Epoch(self.clock.now_secs())
+        self.clock.now()
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.clock.now().seconds() as i64 * 1000
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -98,7 +102,7 @@ impl TestApp {
             "mediagate-dev",
             "mediagate",
             3600,
-            self.clock.now_secs(),
+            self.clock.now().seconds(),
         )
         .expect("token")
     }
@@ -130,7 +134,7 @@ impl TestApp {
 
     /// Inserts a READY image for `owner` straight into the store.
     pub async fn image(&self, owner: &str, id: &str, visibility: Visibility) -> Image {
-        let now_ms = self.clock.now_secs() as i64 * 1000;
+        let now_ms = self.now_ms();
         let image = Image {
             id: ImageId::parse(id).expect("image id"),
             owner_id: UserId::parse(owner).expect("user id"),
@@ -151,7 +155,7 @@ impl TestApp {
     }
 
     pub async fn befriend(&self, a: &str, b: &str) {
-        let now_ms = self.clock.now_secs() as i64 * 1000;
+        let now_ms = self.now_ms();
         self.store()
             .add_friendship(
                 &UserId::parse(a).expect("id"),
@@ -160,17 +164,6 @@ impl TestApp {
             )
             .await
             .expect("friendship");
-    }
-}
-
-pub trait NowSecs {
-    fn now_secs(&self) -> u64;
-}
-
-impl NowSecs for ManualClock {
-    fn now_secs(&self) -> u64 {
-        use mediagate::state::Clock as _;
-        self.now().seconds()
     }
 }
 
