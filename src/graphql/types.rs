@@ -139,6 +139,8 @@ impl UserNode {
         let has_next_page = images.len() > limit as usize;
         images.truncate(limit as usize);
         let end_cursor = images.last().map(encode_cursor);
+        // The query already asked only for what `access` allows; asking again per image costs a
+        // match and means a store bug shortens a page instead of leaking an image.
         let nodes = images
             .into_iter()
             .filter(|i| access::may_see(relation, i))
