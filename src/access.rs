@@ -113,6 +113,12 @@ pub fn may_link(relation: Relation, image: &Image) -> bool {
     image.status == ImageStatus::Ready && allows(relation, image.visibility, Action::See)
 }
 
+/// The object key of a new image: `{ownerId}/{imageId}/{filename}`, with the file name already
+/// sanitised (`upload::sanitise_filename`); a client never names a key.
+pub fn object_key(owner: &UserId, image: &crate::store::ImageId, filename: &str) -> String {
+    format!("{owner}/{image}/{filename}")
+}
+
 /// The prefix every object of `owner` lives under (signed cookies grant exactly this).
 pub fn owner_prefix(owner: &UserId) -> String {
     format!("{owner}/")

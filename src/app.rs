@@ -14,9 +14,12 @@ use crate::cloudfront::{
 };
 use crate::config::{Config, read_secret_file};
 use crate::dev;
+use crate::invalidate::{CloudFrontControlPlane, InvalidationQueue};
 use crate::links::{Linker, LinkerSettings};
 use crate::metrics::Metrics;
+use crate::s3::{ObjectStore, S3Target};
 use crate::state::{AppState, Clock, profile_cache, user_cache};
+use crate::upload::{RateLimiter, UploadRules};
 use crate::{graphql, keyfile, store};
 
 /// The database URL, from `database.url_file` when set.
@@ -123,6 +126,34 @@ fn cookie_attributes(config: &Config) -> anyhow::Result<CookieAttributes> {
     Ok(attributes.with_same_site(same_site)?)
 }
 
+#[cfg(feature = "local-s3")]
+type LocalS3 = Option<crate::local_s3::LocalS3>;
+#[cfg(not(feature = "local-s3"))]
+type LocalS3 = ();
+
+/// The bucket from `[s3]`; without one, the embedded local S3 server (feature `local-s3`).
+async fn object_store(config: &Config) -> anyhow::Result<(ObjectStore, LocalS3)> {
+    if let Some(target) = S3Target::from_config(&config.s3)? {
+        return Ok((ObjectStore::connect(&target).await?, Default::default()));
+    }
+    #[cfg(feature = "local-s3")]
+    {
+        let local =
+            crate::local_s3::LocalS3::start(&config.s3.local_listen, &config.s3.local_dir).await?;
+        tracing::warn!(
+            endpoint = %format!("http://{}", local.addr()),
+            dir = %config.s3.local_dir.display(),
+            "LOCAL S3 IN USE: uploads go to the embedded development S3 server. Set s3.bucket for real S3."
+        );
+        let objects = ObjectStore::connect(local.target()).await?;
+        Ok((objects, Some(local)))
+    }
+    #[cfg(not(feature = "local-s3"))]
+    anyhow::bail!(
+        "s3.bucket is not set and this build has no embedded local S3 server (feature local-s3)"
+    )
+}
+
 /// Builds the whole state: connects (and migrates) the database, loads keys, sets up identity.
 pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
     let url = database_url(&config)?;
@@ -153,8 +184,26 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         },
         metrics.clone(),
     );
+    let (objects, local_s3) = object_store(&config).await?;
+    let invalidations = match (
+        &config.invalidation.enabled,
+        &config.invalidation.distribution_id,
+    ) {
+        (true, Some(id)) => InvalidationQueue::start(
+            &config.invalidation,
+            Arc::new(CloudFrontControlPlane::new(id.clone()).await),
+            Arc::clone(&clock),
+        ),
+        _ => InvalidationQueue::disabled(),
+    };
     Ok(AppState {
         schema: graphql::schema(config.graphql.introspection),
+        objects,
+        upload_rules: UploadRules::new(&config.uploads),
+        upload_limiter: RateLimiter::new(config.uploads.per_minute),
+        invalidations,
+        #[cfg(feature = "local-s3")]
+        local_s3,
         config,
         store,
         auth,

@@ -28,6 +28,14 @@ pub struct Config {
     pub auth: AuthConfig,
     /// GraphQL limits.
     pub graphql: GraphqlConfig,
+    /// Where uploads go: S3, or the embedded local S3 server.
+    pub s3: S3Config,
+    /// What may be uploaded, and how often.
+    pub uploads: UploadConfig,
+    /// The background job that finishes deletes and abandoned uploads.
+    pub reaper: ReaperConfig,
+    /// CloudFront invalidations when an image is hidden.
+    pub invalidation: InvalidationConfig,
     /// Logging.
     pub log: LogConfig,
 }
@@ -229,6 +237,131 @@ impl Default for GraphqlConfig {
     }
 }
 
+/// S3 settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct S3Config {
+    /// The bucket. Unset: the embedded local S3 server (dev), storing under `local_dir`.
+    pub bucket: Option<String>,
+    /// The bucket's region.
+    pub region: String,
+    /// An S3-compatible endpoint (`http://127.0.0.1:9000`). Unset: AWS S3 for the region.
+    pub endpoint: Option<String>,
+    /// Path-style addressing (`endpoint/bucket/key`), which most S3-compatible servers need.
+    pub force_path_style: bool,
+    /// Static access key id for an S3-compatible endpoint. Unset: the AWS credential chain
+    /// (environment, profile, web identity, ECS, instance metadata).
+    pub access_key_id: Option<String>,
+    /// File holding the secret access key that goes with `access_key_id` (mode 0600).
+    pub secret_access_key_file: Option<PathBuf>,
+    /// The embedded local S3 server's address (used only when `bucket` is unset); port 0 picks one.
+    pub local_listen: String,
+    /// Where the embedded local S3 server keeps objects.
+    pub local_dir: PathBuf,
+}
+
+impl Default for S3Config {
+    fn default() -> Self {
+        S3Config {
+            bucket: None,
+            region: "us-east-1".into(),
+            endpoint: None,
+            force_path_style: false,
+            access_key_id: None,
+            secret_access_key_file: None,
+            local_listen: "127.0.0.1:0".into(),
+            local_dir: PathBuf::from("data/s3"),
+        }
+    }
+}
+
+/// Upload rules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UploadConfig {
+    /// Content types `createUpload` accepts.
+    pub allowed_content_types: Vec<String>,
+    /// Largest upload, in bytes.
+    pub max_bytes: u64,
+    /// How long a presigned PUT or DELETE stays valid.
+    pub url_ttl_secs: u64,
+    /// Most PENDING uploads one user may have at once.
+    pub max_pending_per_user: u32,
+    /// `createUpload` calls one user may make per minute (bursts up to this many).
+    pub per_minute: u32,
+    /// A PENDING upload older than this is abandoned: the reaper removes it and its object.
+    pub abandon_after_secs: u64,
+}
+
+impl Default for UploadConfig {
+    fn default() -> Self {
+        UploadConfig {
+            allowed_content_types: [
+                "image/jpeg",
+                "image/png",
+                "image/gif",
+                "image/webp",
+                "image/avif",
+                "image/heic",
+            ]
+            .map(String::from)
+            .to_vec(),
+            max_bytes: 25 * 1024 * 1024,
+            url_ttl_secs: 60,
+            max_pending_per_user: 20,
+            per_minute: 30,
+            abandon_after_secs: 3600,
+        }
+    }
+}
+
+/// Reaper settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReaperConfig {
+    /// Seconds between two passes; 0 turns the reaper off.
+    pub interval_secs: u64,
+    /// Most images handled per pass.
+    pub batch: u32,
+}
+
+impl Default for ReaperConfig {
+    fn default() -> Self {
+        ReaperConfig {
+            interval_secs: 60,
+            batch: 500,
+        }
+    }
+}
+
+/// CloudFront invalidation settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InvalidationConfig {
+    /// Send invalidations (CloudFront charges per path beyond the free tier).
+    pub enabled: bool,
+    /// The distribution's id, e.g. `E2QWRUHAPOMQZL`.
+    pub distribution_id: Option<String>,
+    /// Seconds between two batches.
+    pub interval_secs: u64,
+    /// Most paths in one invalidation batch.
+    pub max_paths_per_batch: usize,
+    /// Most paths in flight (CloudFront allows 3000 per distribution).
+    pub max_paths_in_flight: usize,
+}
+
+impl Default for InvalidationConfig {
+    fn default() -> Self {
+        InvalidationConfig {
+            enabled: false,
+            distribution_id: None,
+            interval_secs: 30,
+            max_paths_per_batch: 1000,
+            max_paths_in_flight: 3000,
+        }
+    }
+}
+
 /// Logging.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -265,7 +398,7 @@ pub enum ConfigError {
 }
 
 /// The sections of the file, which are also the first part of `MEDIAGATE_SECTION__KEY`.
-const SECTIONS: [&str; 8] = [
+const SECTIONS: [&str; 12] = [
     "server",
     "database",
     "signing",
@@ -273,6 +406,10 @@ const SECTIONS: [&str; 8] = [
     "cookies",
     "auth",
     "graphql",
+    "s3",
+    "uploads",
+    "reaper",
+    "invalidation",
     "log",
 ];
 
@@ -394,6 +531,49 @@ impl Config {
         }
         if self.graphql.max_depth == 0 {
             return bad("graphql.max_depth must be at least 1".into());
+        }
+        if self.s3.bucket.as_deref().is_some_and(str::is_empty) {
+            return bad(
+                "s3.bucket is empty; set a bucket name or leave it unset for the local S3 server"
+                    .into(),
+            );
+        }
+        if self
+            .s3
+            .endpoint
+            .as_deref()
+            .is_some_and(|e| !(e.starts_with("http://") || e.starts_with("https://")))
+        {
+            return bad(format!(
+                "s3.endpoint {:?} must be a URL such as http://127.0.0.1:9000",
+                self.s3.endpoint.as_deref().unwrap_or_default()
+            ));
+        }
+        if self.s3.access_key_id.is_some() != self.s3.secret_access_key_file.is_some() {
+            return bad("s3.access_key_id and s3.secret_access_key_file go together".into());
+        }
+        // SigV4 presigned URLs cannot live longer than 7 days.
+        if !(1..=604_800).contains(&self.uploads.url_ttl_secs) {
+            return bad(
+                "uploads.url_ttl_secs must be between 1 and 604800 (SigV4's 7 days)".into(),
+            );
+        }
+        if self.uploads.allowed_content_types.is_empty() {
+            return bad("uploads.allowed_content_types is empty: nothing could be uploaded".into());
+        }
+        if self.uploads.max_bytes == 0
+            || self.uploads.per_minute == 0
+            || self.uploads.max_pending_per_user == 0
+        {
+            return bad("uploads.max_bytes, uploads.per_minute and uploads.max_pending_per_user must be at least 1".into());
+        }
+        if self.invalidation.enabled && self.invalidation.distribution_id.is_none() {
+            return bad("invalidation.enabled needs invalidation.distribution_id".into());
+        }
+        if !(1..=3000).contains(&self.invalidation.max_paths_per_batch)
+            || self.invalidation.max_paths_in_flight < self.invalidation.max_paths_per_batch
+        {
+            return bad("invalidation.max_paths_per_batch must be 1..=3000 and at most invalidation.max_paths_in_flight".into());
         }
         Ok(())
     }

@@ -13,9 +13,15 @@ pub mod dev;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod invalidate;
 pub mod keyfile;
+pub mod lifecycle;
 pub mod links;
+#[cfg(feature = "local-s3")]
+pub mod local_s3;
 pub mod metrics;
+pub mod s3;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod upload;

@@ -21,6 +21,8 @@ pub struct Metrics {
     pub signing_seconds: Histogram,
     /// Requests refused by authentication, by reason class.
     pub auth_failures: IntCounterVec,
+    /// Upload tickets handed out.
+    pub uploads_created: IntCounter,
 }
 
 impl Metrics {
@@ -64,6 +66,11 @@ impl Metrics {
             ),
             &["reason"],
         )?;
+        let uploads_created = IntCounter::new(
+            "mediagate_upload_tickets_total",
+            "Presigned upload tickets handed out",
+        )?;
+        registry.register(Box::new(uploads_created.clone()))?;
         registry.register(Box::new(http_requests.clone()))?;
         registry.register(Box::new(links_signed.clone()))?;
         registry.register(Box::new(cache_hits.clone()))?;
@@ -78,6 +85,7 @@ impl Metrics {
             cache_misses,
             signing_seconds,
             auth_failures,
+            uploads_created,
         })
     }
 

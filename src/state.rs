@@ -9,9 +9,12 @@ use crate::cloudfront::Epoch;
 use crate::config::Config;
 use crate::error::Error;
 use crate::graphql::Schema;
+use crate::invalidate::InvalidationQueue;
 use crate::links::Linker;
 use crate::metrics::Metrics;
+use crate::s3::ObjectStore;
 use crate::store::{Store, User, UserId};
+use crate::upload::{RateLimiter, UploadRules};
 
 /// Where `now` comes from; tests substitute a clock they control.
 pub trait Clock: Send + Sync + std::fmt::Debug {
@@ -56,6 +59,17 @@ pub struct AppState {
     pub profiles: moka::sync::Cache<UserId, User>,
     /// In dev mode (generated HS256 secret), the secret, so the demo page can mint dev tokens.
     pub dev_secret: Option<Vec<u8>>,
+    /// The bucket uploads go to.
+    pub objects: ObjectStore,
+    /// What may be uploaded.
+    pub upload_rules: UploadRules,
+    /// How often each user may ask for an upload ticket.
+    pub upload_limiter: RateLimiter,
+    /// CloudFront invalidations (a no-op unless enabled).
+    pub invalidations: InvalidationQueue,
+    /// The embedded local S3 server, when no bucket is configured; stops with the state.
+    #[cfg(feature = "local-s3")]
+    pub local_s3: Option<crate::local_s3::LocalS3>,
 }
 
 impl std::fmt::Debug for AppState {

@@ -1,12 +1,15 @@
-//! The root mutation. Uploads and deletes arrive with issue 4.
+//! The root mutation: access decisions here, the image lifecycle in `crate::lifecycle`.
 
 use juniper::{ID, graphql_object};
 
 use super::Context;
-use super::types::{GqlVisibility, ImageNode, UserNode};
-use crate::access::{self, Action};
+use super::types::{
+    CreateUploadInput, GqlVisibility, ImageNode, PresignedRequestNode, UploadTicket, UserNode,
+};
+use crate::access::{self, Action, Relation};
 use crate::error::Error;
-use crate::store::{ImageId, User, UserId, Visibility};
+use crate::lifecycle;
+use crate::store::{Image, ImageId, User, UserId};
 
 /// The root mutation.
 #[derive(Debug, Clone, Copy)]
@@ -23,16 +26,79 @@ async fn existing_user(context: &Context, user_id: &ID) -> Result<User, Error> {
     context.state.store.user(&id).await?.ok_or_else(not_found)
 }
 
+/// The image `image_id` names if the viewer may see it, with the viewer's relation; NOT_FOUND
+/// otherwise, worded exactly as for an image that does not exist.
+async fn visible_image(context: &Context, image_id: &ID) -> Result<(Image, Relation), Error> {
+    let not_found = || Error::not_found(format_args!("image {:?}", image_id.to_string()));
+    let id = ImageId::parse(image_id).ok_or_else(not_found)?;
+    let image = context
+        .state
+        .store
+        .image(&id)
+        .await?
+        .ok_or_else(not_found)?;
+    let relation = context.relation_to(&image.owner_id).await?;
+    if !access::may_see(relation, &image) {
+        return Err(not_found());
+    }
+    Ok((image, relation))
+}
+
+/// The image if the viewer may `action` it: NOT_FOUND when they may not even see it,
+/// FORBIDDEN when they see it but are not the owner.
+async fn owned_image(
+    context: &Context,
+    image_id: &ID,
+    action: Action,
+) -> Result<(Image, Relation), Error> {
+    context.require_user()?;
+    let (image, relation) = visible_image(context, image_id).await?;
+    if !access::allows(relation, image.visibility, action) {
+        return Err(Error::forbidden(match action {
+            Action::Delete => "only the owner may delete an image",
+            _ => "only the owner may change an image's visibility",
+        }));
+    }
+    Ok((image, relation))
+}
+
 #[graphql_object(context = Context)]
 impl Mutation {
-    /// Changes who may see one of your images. Cached links for it are dropped at once; links
-    /// already handed out work until they expire, which is why link TTLs are short.
-    async fn set_visibility(
+    /// Starts an upload: checks type, size and name, creates a PENDING image and returns a
+    /// presigned PUT (valid `uploads.url_ttl_secs`) that S3 accepts only for exactly the declared
+    /// Content-Type, Content-Length and, when given, SHA-256.
+    async fn create_upload(
         context: &Context,
-        image_id: ID,
-        visibility: GqlVisibility,
-    ) -> Result<ImageNode, Error> {
-        context.require_user()?;
+        input: CreateUploadInput,
+    ) -> Result<UploadTicket, Error> {
+        let me = context.require_user()?;
+        if !access::may_upload(&context.viewer, me) {
+            return Err(Error::forbidden("you may upload only to your own account"));
+        }
+        let checked = context.state.upload_rules.check(
+            &input.filename,
+            &input.content_type,
+            input.size,
+            input.sha256.as_deref(),
+        )?;
+        let (image, put) = lifecycle::create_upload(
+            &context.state,
+            me,
+            checked,
+            input.visibility.unwrap_or(GqlVisibility::Private).into(),
+            context.now,
+        )
+        .await?;
+        Ok(UploadTicket {
+            image: ImageNode::new(image, Relation::Owner),
+            upload: put.into(),
+        })
+    }
+
+    /// Confirms an upload: S3 must hold exactly what was declared, then the image is READY.
+    /// Harmless to call twice. Someone else's image is NOT_FOUND.
+    async fn complete_upload(context: &Context, image_id: ID) -> Result<ImageNode, Error> {
+        let me = context.require_user()?;
         let not_found = || Error::not_found(format_args!("image {:?}", image_id.to_string()));
         let id = ImageId::parse(&image_id).ok_or_else(not_found)?;
         let image = context
@@ -40,27 +106,37 @@ impl Mutation {
             .store
             .image(&id)
             .await?
+            .filter(|i| i.owner_id == *me)
             .ok_or_else(not_found)?;
-        let relation = context.relation_to(&image.owner_id).await?;
-        if !access::may_see(relation, &image) {
-            return Err(not_found());
-        }
-        let visibility = Visibility::from(visibility);
-        if !access::allows(relation, image.visibility, Action::ChangeVisibility) {
-            return Err(Error::forbidden(
-                "only the owner may change an image's visibility",
-            ));
-        }
-        let updated = context
-            .state
-            .store
-            .set_visibility(&id, visibility, now_ms(context))
-            .await?
-            .ok_or_else(not_found)?;
-        context.state.links.forget(&updated.key);
+        let ready = lifecycle::complete_upload(&context.state, image, context.now).await?;
+        Ok(ImageNode::new(ready, Relation::Owner))
+    }
+
+    /// Changes who may see one of your images. Cached links for it are dropped at once; links
+    /// already handed out work until they expire, which is why link TTLs are short.
+    async fn set_visibility(
+        context: &Context,
+        image_id: ID,
+        visibility: GqlVisibility,
+    ) -> Result<ImageNode, Error> {
+        let (image, relation) = owned_image(context, &image_id, Action::ChangeVisibility).await?;
+        let updated =
+            lifecycle::set_visibility(&context.state, &image, visibility.into(), context.now)
+                .await?
+                .ok_or_else(|| {
+                    Error::not_found(format_args!("image {:?}", image_id.to_string()))
+                })?;
         Ok(ImageNode::new(updated, relation))
     }
 
+    /// Deletes one of your images: it disappears from every query at once, and you get a
+    /// presigned DELETE to remove the object yourself (the reaper does it otherwise).
+    async fn delete_image(context: &Context, image_id: ID) -> Result<PresignedRequestNode, Error> {
+        let (image, _) = owned_image(context, &image_id, Action::Delete).await?;
+        Ok(lifecycle::delete_image(&context.state, &image, context.now)
+            .await?
+            .into())
+    }
     /// Makes you and `userId` friends (both ways): each sees the other's FRIENDS images.
     async fn add_friend(context: &Context, user_id: ID) -> Result<UserNode, Error> {
         let me = context.require_user()?;

@@ -303,6 +303,71 @@ pub struct SignedCookie {
     pub expires_at: i32,
 }
 
+/// An HTTP header the client must send.
+#[derive(Debug, GraphQLObject)]
+pub struct Header {
+    /// Header name.
+    pub name: String,
+    /// Header value, to be sent exactly so.
+    pub value: String,
+}
+
+/// A request the client makes straight to S3 (presigned; the bytes never pass through us).
+#[derive(Debug, GraphQLObject)]
+#[graphql(name = "PresignedRequest")]
+pub struct PresignedRequestNode {
+    /// `PUT` or `DELETE`.
+    pub method: String,
+    /// The presigned URL.
+    pub url: String,
+    /// Every header the signature covers; send them all, unchanged (browsers set
+    /// Content-Length themselves).
+    pub headers: Vec<Header>,
+    /// When `url` stops working, epoch seconds.
+    pub expires_at: i32,
+}
+
+impl From<crate::s3::PresignedRequest> for PresignedRequestNode {
+    fn from(r: crate::s3::PresignedRequest) -> Self {
+        PresignedRequestNode {
+            method: r.method.to_owned(),
+            url: r.url,
+            headers: r
+                .headers
+                .into_iter()
+                .map(|(name, value)| Header { name, value })
+                .collect(),
+            expires_at: i32::try_from(r.expires_at.seconds()).unwrap_or(i32::MAX),
+        }
+    }
+}
+
+/// A new PENDING image and where to PUT its bytes.
+#[derive(Debug, GraphQLObject)]
+#[graphql(context = Context)]
+pub struct UploadTicket {
+    /// The image, PENDING until `completeUpload`.
+    pub image: ImageNode,
+    /// The presigned PUT.
+    pub upload: PresignedRequestNode,
+}
+
+/// What the client is about to upload.
+#[derive(Debug, juniper::GraphQLInputObject)]
+pub struct CreateUploadInput {
+    /// The file's name; it is sanitised into the last part of the object key.
+    pub filename: String,
+    /// Its MIME type; must be one the service accepts (images by default).
+    pub content_type: String,
+    /// Its exact size in bytes.
+    pub size: i32,
+    /// Its SHA-256 (64 hex digits or S3's base64); S3 then refuses any other bytes.
+    pub sha256: Option<String>,
+    /// Who may see it once complete.
+    #[graphql(default = GqlVisibility::Private)]
+    pub visibility: Option<GqlVisibility>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -251,13 +251,26 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         now_ms: i64,
     ) -> Result<Option<Image>, StoreError>;
 
-    /// Sets an image's status; returns the updated image, `None` when it does not exist.
+    /// Moves an image from status `from` to `to` in one statement; returns the updated image,
+    /// `None` when it does not exist or is not in `from` (so two racing transitions cannot both
+    /// win, and a deleted image is never revived).
     async fn set_status(
         &self,
         id: &ImageId,
-        status: ImageStatus,
+        from: ImageStatus,
+        to: ImageStatus,
         now_ms: i64,
     ) -> Result<Option<Image>, StoreError>;
+
+    /// How many PENDING images `owner` has.
+    async fn count_pending(&self, owner: &UserId) -> Result<u64, StoreError>;
+
+    /// Up to `limit` images the reaper should finish: every DELETED one, and PENDING and FAILED
+    /// ones created before `pending_before_ms`; oldest first within each status.
+    async fn reapable(&self, pending_before_ms: i64, limit: u32) -> Result<Vec<Image>, StoreError>;
+
+    /// Removes an image's row for good; `false` when there was none.
+    async fn remove_image(&self, id: &ImageId) -> Result<bool, StoreError>;
 
     /// Loads the benchmark dataset: users `u0000`… (username = id, subject `seed|u0000`), each with
     /// images `{user}-{n:04}` keyed `{user}/{user}-{n:04}/{n:04}.jpg`, all PUBLIC and READY,

@@ -295,14 +295,62 @@ impl Store for PostgresStore {
     async fn set_status(
         &self,
         id: &ImageId,
-        status: ImageStatus,
+        from: ImageStatus,
+        to: ImageStatus,
         now_ms: i64,
     ) -> Result<Option<Image>, StoreError> {
         const SQL: &str = concat!(
-            "UPDATE images SET status = $1, updated_at_ms = $2 WHERE id = $3 RETURNING ",
+            "UPDATE images SET status = $1, updated_at_ms = $2 WHERE id = $3 AND status = $4 RETURNING ",
             image_columns!()
         );
-        self.update_image(SQL, status.as_str(), id, now_ms).await
+        let row = sqlx::query(SQL)
+            .bind(to.as_str())
+            .bind(now_ms)
+            .bind(id.as_str())
+            .bind(from.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(image_from_row).transpose()
+    }
+
+    async fn count_pending(&self, owner: &UserId) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM images WHERE owner_id = $1 AND status = 'PENDING'",
+        )
+        .bind(owner.as_str())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn reapable(&self, pending_before_ms: i64, limit: u32) -> Result<Vec<Image>, StoreError> {
+        // Three index range scans (one per status), each already in order.
+        const SQL: &str = concat!(
+            "SELECT * FROM (SELECT ",
+            image_columns!(),
+            " FROM images WHERE status = 'DELETED' ORDER BY created_at_ms LIMIT $2) AS d",
+            " UNION ALL SELECT * FROM (SELECT ",
+            image_columns!(),
+            " FROM images WHERE status = 'FAILED' AND created_at_ms < $1 ORDER BY created_at_ms LIMIT $2) AS f",
+            " UNION ALL SELECT * FROM (SELECT ",
+            image_columns!(),
+            " FROM images WHERE status = 'PENDING' AND created_at_ms < $1 ORDER BY created_at_ms LIMIT $2) AS p",
+            " LIMIT $2"
+        );
+        let rows = sqlx::query(SQL)
+            .bind(pending_before_ms)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(image_from_row).collect()
+    }
+
+    async fn remove_image(&self, id: &ImageId) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM images WHERE id = $1")
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
     }
 
     async fn seed(

@@ -5,5 +5,6 @@ mod auth_oidc;
 mod cli;
 mod oracle;
 mod properties;
+mod s3_server;
 mod store_contract;
 mod support;

@@ -46,6 +46,10 @@ pub fn test_config(dir: &std::path::Path) -> Config {
     config.cloudfront.domain = "d111111abcdef8.cloudfront.net".into();
     config.auth.hs256_secret = Some(SECRET.into());
     config.log.level = "warn".into();
+    // No bucket: the embedded local S3 server, keeping objects in this test's directory.
+    config.s3.local_dir = dir.join("s3");
+    // Tests run the reaper themselves, at the time they choose.
+    config.reaper.interval_secs = 0;
     config
 }
 

@@ -7,3 +7,4 @@ mod links;
 mod queries;
 mod serve;
 mod tokens;
+mod uploads;

@@ -1,0 +1,298 @@
+//! An image's life on the write side: upload ticket (PENDING), confirmation (READY or FAILED),
+//! deletion (DELETED, then gone), and the reaper that finishes what clients leave undone.
+//! Callers have already asked `access` who the viewer is to the image; these functions keep the
+//! store, the object, the signature cache and CloudFront's caches consistent.
+
+use crate::access;
+use crate::cloudfront::Epoch;
+use crate::error::Error;
+use crate::s3::{PresignedRequest, standard_base64};
+use crate::state::AppState;
+use crate::store::{Image, ImageId, ImageStatus, UserId, Visibility};
+use crate::upload::CheckedUpload;
+
+fn ms(now: Epoch) -> i64 {
+    i64::try_from(now.seconds()).unwrap_or(i64::MAX / 1000) * 1000
+}
+
+/// Creates the PENDING image and the presigned PUT for it. `owner` is the signed-in viewer.
+pub async fn create_upload(
+    state: &AppState,
+    owner: &UserId,
+    upload: CheckedUpload,
+    visibility: Visibility,
+    now: Epoch,
+) -> Result<(Image, PresignedRequest), Error> {
+    state.upload_limiter.take(owner, now)?;
+    let pending = state.store.count_pending(owner).await?;
+    let max = state.config.uploads.max_pending_per_user;
+    if pending >= u64::from(max) {
+        return Err(Error::new(
+            crate::error::Code::RateLimited,
+            format!(
+                "you have {pending} unfinished uploads (the limit is {max}); complete or delete them first"
+            ),
+        ));
+    }
+    let id = ImageId::parse(&uuid::Uuid::now_v7().simple().to_string())
+        .ok_or_else(|| Error::internal(anyhow::anyhow!("generated image id is not an id")))?;
+    let image = Image {
+        key: access::object_key(owner, &id, &upload.filename),
+        id,
+        owner_id: owner.clone(),
+        visibility,
+        status: ImageStatus::Pending,
+        content_type: upload.content_type.clone(),
+        size: upload.size,
+        sha256: upload.sha256_hex(),
+        created_at_ms: ms(now),
+        updated_at_ms: ms(now),
+    };
+    // Sign first: if S3 credentials are missing, no PENDING row is left behind.
+    let put = state
+        .objects
+        .presign_put(
+            &image.key,
+            &image.content_type,
+            image.size,
+            upload.sha256.as_ref(),
+            now,
+            state.config.uploads.url_ttl_secs,
+        )
+        .await?;
+    state.store.insert_image(&image).await?;
+    state.metrics.uploads_created.inc();
+    Ok((image, put))
+}
+
+/// Why an uploaded object does not match its declaration, if it does not.
+fn mismatch(image: &Image, head: &crate::s3::ObjectHead) -> Option<String> {
+    if head.size != image.size {
+        return Some(format!(
+            "the object has {} bytes, {} were declared",
+            head.size, image.size
+        ));
+    }
+    let stored_type = head.content_type.as_deref().unwrap_or("");
+    if !stored_type.eq_ignore_ascii_case(&image.content_type) {
+        return Some(format!(
+            "the object's type is {stored_type:?}, {:?} was declared",
+            image.content_type
+        ));
+    }
+    if let Some(declared) = &image.sha256 {
+        let want = hex::decode(declared).map(|b| standard_base64(&b)).ok();
+        if head.sha256_base64 != want {
+            return Some("the object's SHA-256 differs from the declared one".into());
+        }
+    }
+    None
+}
+
+/// Confirms an upload of `image` (owned by the viewer): READY when the object matches what was
+/// declared; otherwise the object is deleted, the image marked FAILED, and the error says why.
+/// An image already READY is returned as is.
+pub async fn complete_upload(state: &AppState, image: Image, now: Epoch) -> Result<Image, Error> {
+    match image.status {
+        ImageStatus::Ready => return Ok(image),
+        ImageStatus::Failed => {
+            return Err(Error::bad_input(
+                "this upload failed its checks and was removed; start a new upload",
+            ));
+        }
+        ImageStatus::Deleted => {
+            return Err(Error::not_found(format_args!(
+                "image {:?}",
+                image.id.as_str()
+            )));
+        }
+        ImageStatus::Pending => {}
+    }
+    let Some(head) = state.objects.head(&image.key).await? else {
+        return Err(Error::bad_input(
+            "nothing has been uploaded yet: PUT the bytes to the upload URL, then call completeUpload",
+        ));
+    };
+    if let Some(why) = mismatch(&image, &head) {
+        state.objects.delete(&image.key).await?;
+        state
+            .store
+            .set_status(
+                &image.id,
+                ImageStatus::Pending,
+                ImageStatus::Failed,
+                ms(now),
+            )
+            .await?;
+        return Err(Error::bad_input(format!(
+            "upload refused: {why}; the object was deleted, start a new upload"
+        )));
+    }
+    let ready = state
+        .store
+        .set_status(&image.id, ImageStatus::Pending, ImageStatus::Ready, ms(now))
+        .await?;
+    match ready {
+        Some(image) => Ok(image),
+        // Deleted (or completed) meanwhile: report what is there now.
+        None => match state.store.image(&image.id).await? {
+            Some(current) if current.status == ImageStatus::Ready => Ok(current),
+            _ => Err(Error::not_found(format_args!(
+                "image {:?}",
+                image.id.as_str()
+            ))),
+        },
+    }
+}
+
+/// Changes visibility; drops cached signatures at once and, when fewer people may now see it,
+/// queues a CloudFront invalidation of its path.
+pub async fn set_visibility(
+    state: &AppState,
+    image: &Image,
+    visibility: Visibility,
+    now: Epoch,
+) -> Result<Option<Image>, Error> {
+    let updated = state
+        .store
+        .set_visibility(&image.id, visibility, ms(now))
+        .await?;
+    state.links.forget(&image.key);
+    if image.status == ImageStatus::Ready && narrower(visibility, image.visibility) {
+        state.invalidations.queue_key(&image.key);
+    }
+    Ok(updated)
+}
+
+fn narrower(new: Visibility, old: Visibility) -> bool {
+    let rank = |v| match v {
+        Visibility::Private => 0,
+        Visibility::Friends => 1,
+        Visibility::Public => 2,
+    };
+    rank(new) < rank(old)
+}
+
+/// Hides the image from every query at once and returns a presigned DELETE for the client; the
+/// reaper deletes the object server-side if the client never does.
+pub async fn delete_image(
+    state: &AppState,
+    image: &Image,
+    now: Epoch,
+) -> Result<PresignedRequest, Error> {
+    let request = state
+        .objects
+        .presign_delete(&image.key, now, state.config.uploads.url_ttl_secs)
+        .await?;
+    let hidden = state
+        .store
+        .set_status(&image.id, image.status, ImageStatus::Deleted, ms(now))
+        .await?;
+    if hidden.is_none() {
+        return Err(Error::not_found(format_args!(
+            "image {:?}",
+            image.id.as_str()
+        )));
+    }
+    state.links.forget(&image.key);
+    if image.status == ImageStatus::Ready {
+        state.invalidations.queue_key(&image.key);
+    }
+    Ok(request)
+}
+
+/// What one reaper pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Reaped {
+    /// DELETED images whose objects and rows were removed.
+    pub deleted: u32,
+    /// PENDING uploads abandoned past `uploads.abandon_after_secs`, removed with their objects.
+    pub abandoned: u32,
+    /// FAILED uploads past that age, removed.
+    pub failed: u32,
+    /// Images left for the next pass because S3 or the store failed.
+    pub errors: u32,
+}
+
+/// One reaper pass at `now`.
+pub async fn reap(state: &AppState, now: Epoch) -> Result<Reaped, Error> {
+    let cutoff = now
+        .seconds()
+        .saturating_sub(state.config.uploads.abandon_after_secs);
+    let batch = state.config.reaper.batch.max(1);
+    let mut done = Reaped::default();
+    for image in state.store.reapable(ms(Epoch(cutoff)), batch).await? {
+        // An abandoned upload is hidden first, so a completeUpload racing the reaper loses.
+        if image.status == ImageStatus::Pending
+            && state
+                .store
+                .set_status(
+                    &image.id,
+                    ImageStatus::Pending,
+                    ImageStatus::Deleted,
+                    ms(now),
+                )
+                .await?
+                .is_none()
+        {
+            continue;
+        }
+        let removed = async {
+            state.objects.delete(&image.key).await?;
+            state.store.remove_image(&image.id).await?;
+            Ok::<_, Error>(())
+        }
+        .await;
+        match (removed, image.status) {
+            (Err(e), _) => {
+                e.log();
+                done.errors += 1;
+            }
+            (Ok(()), ImageStatus::Pending) => done.abandoned += 1,
+            (Ok(()), ImageStatus::Failed) => done.failed += 1,
+            (Ok(()), _) => done.deleted += 1,
+        }
+    }
+    Ok(done)
+}
+
+/// Runs [`reap`] every `reaper.interval_secs` until the runtime stops; off when that is 0.
+pub fn spawn_reaper(state: std::sync::Arc<AppState>) {
+    let every = state.config.reaper.interval_secs;
+    if every == 0 {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut timer = tokio::time::interval(std::time::Duration::from_secs(every));
+        loop {
+            timer.tick().await;
+            match reap(&state, state.clock.now()).await {
+                Ok(r) if r != Reaped::default() => tracing::info!(
+                    deleted = r.deleted,
+                    abandoned = r.abandoned,
+                    failed = r.failed,
+                    errors = r.errors,
+                    "reaper pass"
+                ),
+                Ok(_) => {}
+                Err(e) => e.log(),
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_narrowing_invalidates() {
+        use Visibility::*;
+        assert!(
+            narrower(Private, Public) && narrower(Friends, Public) && narrower(Private, Friends)
+        );
+        assert!(
+            !narrower(Public, Private) && !narrower(Public, Public) && !narrower(Friends, Private)
+        );
+    }
+}

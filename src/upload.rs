@@ -1,0 +1,318 @@
+//! What `createUpload` accepts: content types, sizes, checksums and file names, and how often.
+//! Pure rules (the rate limiter takes `now`), so every refusal is a unit test away.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use unicode_normalization::UnicodeNormalization as _;
+
+use crate::cloudfront::Epoch;
+use crate::config::UploadConfig;
+use crate::error::{Code, Error};
+use crate::store::UserId;
+
+/// Longest sanitised file name, in bytes (the key adds two ids and two slashes).
+pub const MAX_FILENAME_BYTES: usize = 120;
+
+/// A `createUpload` request that passed every rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedUpload {
+    /// The sanitised file name (last part of the object key).
+    pub filename: String,
+    /// The content type, lower-cased, from the allowlist.
+    pub content_type: String,
+    /// Size in bytes, 1..=max.
+    pub size: i64,
+    /// The declared SHA-256, if any.
+    pub sha256: Option<[u8; 32]>,
+}
+
+impl CheckedUpload {
+    /// The declared SHA-256 as lower-case hex (how the store keeps it).
+    pub fn sha256_hex(&self) -> Option<String> {
+        self.sha256.map(hex::encode)
+    }
+}
+
+/// The upload rules from configuration.
+#[derive(Debug, Clone)]
+pub struct UploadRules {
+    allowed: Vec<String>,
+    max_bytes: u64,
+}
+
+impl UploadRules {
+    /// Rules from the `[uploads]` settings.
+    pub fn new(config: &UploadConfig) -> UploadRules {
+        UploadRules {
+            allowed: config
+                .allowed_content_types
+                .iter()
+                .map(|t| t.to_ascii_lowercase())
+                .collect(),
+            max_bytes: config.max_bytes,
+        }
+    }
+
+    /// Checks one request; the error says what to change.
+    pub fn check(
+        &self,
+        filename: &str,
+        content_type: &str,
+        size: i32,
+        sha256: Option<&str>,
+    ) -> Result<CheckedUpload, Error> {
+        let content_type = content_type.trim().to_ascii_lowercase();
+        if !self.allowed.contains(&content_type) {
+            return Err(Error::bad_input(format!(
+                "content type {content_type:?} is not accepted; use one of {}",
+                self.allowed.join(", ")
+            )));
+        }
+        if size <= 0 {
+            return Err(Error::bad_input(format!(
+                "size must be at least 1 byte (got {size}); empty files are not images"
+            )));
+        }
+        if u64::try_from(size).is_ok_and(|s| s > self.max_bytes) {
+            return Err(Error::bad_input(format!(
+                "size {size} is over the limit of {} bytes",
+                self.max_bytes
+            )));
+        }
+        let sha256 = sha256.map(parse_sha256).transpose()?;
+        Ok(CheckedUpload {
+            filename: sanitise_filename(filename)?,
+            content_type,
+            size: i64::from(size),
+            sha256,
+        })
+    }
+}
+
+/// A SHA-256 given as 64 hex digits or as the 44-character standard base64 S3 uses.
+pub fn parse_sha256(s: &str) -> Result<[u8; 32], Error> {
+    use base64::Engine as _;
+    let bytes = if s.len() == 64 {
+        hex::decode(s).ok()
+    } else {
+        base64::engine::general_purpose::STANDARD.decode(s).ok()
+    };
+    bytes
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .ok_or_else(|| {
+            Error::bad_input("sha256 must be 64 hex digits or 44 characters of base64 (32 bytes)")
+        })
+}
+
+/// The last part of the object key, made from a client's file name: Unicode NFC, no path (only
+/// the part after the last `/` or `\`), no control or invisible characters, no leading dots, runs
+/// of anything outside letters, digits, `.`, `-` and `_` turned into one `_`, at most
+/// [`MAX_FILENAME_BYTES`] with the extension kept. A name with nothing left is refused.
+pub fn sanitise_filename(raw: &str) -> Result<String, Error> {
+    let normalised: String = raw.nfc().collect();
+    let base = normalised.rsplit(['/', '\\']).next().unwrap_or_default();
+    let mut out = String::with_capacity(base.len());
+    for c in base.chars() {
+        let keep = c.is_alphanumeric() || matches!(c, '.' | '-' | '_');
+        if keep {
+            out.push(c);
+        } else if !out.ends_with('_') && !c.is_control() {
+            out.push('_');
+        }
+    }
+    let trimmed = out
+        .trim_start_matches(['.', '_'])
+        .trim_end_matches(['.', '_']);
+    if trimmed.is_empty() || !trimmed.chars().any(char::is_alphanumeric) {
+        return Err(Error::bad_input(format!(
+            "file name {raw:?} has no usable characters; send a name such as photo.jpg"
+        )));
+    }
+    Ok(cap_keeping_extension(trimmed, MAX_FILENAME_BYTES))
+}
+
+fn cap_keeping_extension(name: &str, max: usize) -> String {
+    if name.len() <= max {
+        return name.to_owned();
+    }
+    let (stem, ext) = match name.rfind('.') {
+        // An "extension" longer than 16 bytes is part of the name.
+        Some(i) if i > 0 && name.len() - i <= 16 => (&name[..i], &name[i..]),
+        _ => (name, ""),
+    };
+    let mut cut = max - ext.len();
+    while !stem.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}{ext}", &stem[..cut])
+}
+
+/// Per-user rate limit: a token bucket holding `per_minute` tokens, refilled at `per_minute` a
+/// minute. State for a user is dropped after two idle minutes (a full bucket again).
+#[derive(Debug, Clone)]
+pub struct RateLimiter {
+    per_minute: u32,
+    buckets: moka::sync::Cache<UserId, Arc<Mutex<Bucket>>>,
+}
+
+#[derive(Debug)]
+struct Bucket {
+    tokens: f64,
+    at: u64,
+}
+
+impl RateLimiter {
+    /// A limiter allowing `per_minute` calls a minute per user.
+    pub fn new(per_minute: u32) -> RateLimiter {
+        RateLimiter {
+            per_minute: per_minute.max(1),
+            buckets: moka::sync::Cache::builder()
+                .max_capacity(1_000_000)
+                .time_to_idle(Duration::from_secs(120))
+                .build(),
+        }
+    }
+
+    /// Takes one token for `user` at `now`, or says when to come back (`RATE_LIMITED`).
+    pub fn take(&self, user: &UserId, now: Epoch) -> Result<(), Error> {
+        let capacity = f64::from(self.per_minute);
+        let bucket = self.buckets.get_with_by_ref(user, || {
+            Arc::new(Mutex::new(Bucket {
+                tokens: capacity,
+                at: now.seconds(),
+            }))
+        });
+        let mut b = bucket
+            .lock()
+            .map_err(|_| Error::internal(anyhow::anyhow!("rate limiter lock poisoned")))?;
+        let rate = capacity / 60.0;
+        let elapsed = now.seconds().saturating_sub(b.at) as f64;
+        b.tokens = (b.tokens + elapsed * rate).min(capacity);
+        b.at = b.at.max(now.seconds());
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            return Ok(());
+        }
+        let wait = ((1.0 - b.tokens) / rate).ceil().max(1.0);
+        Err(Error::new(
+            Code::RateLimited,
+            format!(
+                "too many uploads: at most {} a minute; try again in {wait} s",
+                self.per_minute
+            ),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules() -> UploadRules {
+        UploadRules::new(&UploadConfig::default())
+    }
+
+    #[test]
+    fn file_names_lose_paths_controls_and_dots() {
+        let cases = [
+            ("../../etc/passwd", "passwd"),
+            ("..\\..\\boot.ini", "boot.ini"),
+            ("photo.jpg", "photo.jpg"),
+            ("My Holiday (1).JPG", "My_Holiday_1_.JPG"),
+            (".hidden.png", "hidden.png"),
+            ("a\u{0}b\u{7}c.png", "abc.png"),
+            ("e\u{301}te\u{301}.jpg", "\u{e9}t\u{e9}.jpg"),
+            ("写真.webp", "写真.webp"),
+            ("new\nline.gif", "newline.gif"),
+            ("a%2F..%2Fb.png", "a_2F.._2Fb.png"),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(sanitise_filename(raw).unwrap(), want, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn file_names_with_nothing_usable_are_refused() {
+        for raw in [
+            "",
+            "..",
+            "../..",
+            "/",
+            "...",
+            "\u{0}\u{1}",
+            "___",
+            "...png/",
+        ] {
+            let err = sanitise_filename(raw).unwrap_err();
+            assert_eq!(err.code(), Code::BadUserInput, "{raw:?}");
+            assert!(err.message().contains("no usable characters"), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn long_names_are_capped_with_the_extension_kept() {
+        let long = format!("{}.jpeg", "x".repeat(500));
+        let got = sanitise_filename(&long).unwrap();
+        assert_eq!(got.len(), MAX_FILENAME_BYTES);
+        assert!(got.ends_with("x.jpeg"));
+        // Multi-byte characters are never cut in half.
+        let wide = format!("{}.png", "é".repeat(200));
+        let got = sanitise_filename(&wide).unwrap();
+        assert!(got.len() <= MAX_FILENAME_BYTES && got.ends_with(".png"));
+    }
+
+    #[test]
+    fn content_type_size_and_checksum_are_checked() {
+        let r = rules();
+        let ok = r.check("a.png", "Image/PNG", 10, None).unwrap();
+        assert_eq!(ok.content_type, "image/png");
+        assert_eq!(ok.size, 10);
+        for (ct, size, sum, says) in [
+            ("text/html", 10, None, "not accepted"),
+            ("image/png", 0, None, "at least 1 byte"),
+            ("image/png", -5, None, "at least 1 byte"),
+            ("image/png", 25 * 1024 * 1024 + 1, None, "over the limit"),
+            ("image/png", 10, Some("abc"), "64 hex digits"),
+            ("image/png", 10, Some(&*"g".repeat(64)), "64 hex digits"),
+        ] {
+            let err = r.check("a.png", ct, size, sum).unwrap_err();
+            assert_eq!(err.code(), Code::BadUserInput);
+            assert!(
+                err.message().contains(says),
+                "{ct} {size}: {}",
+                err.message()
+            );
+        }
+        let hex = "ab".repeat(32);
+        let sum = r.check("a.png", "image/png", 1, Some(&hex)).unwrap().sha256;
+        assert_eq!(sum, Some([0xab; 32]));
+        let b64 = crate::s3::standard_base64(&[0xab; 32]);
+        assert_eq!(parse_sha256(&b64).unwrap(), [0xab; 32]);
+    }
+
+    #[test]
+    fn the_rate_limiter_allows_a_burst_then_refills() {
+        let limiter = RateLimiter::new(3);
+        let alice = UserId::parse("alice").unwrap();
+        let bob = UserId::parse("bob").unwrap();
+        let t = Epoch(1000);
+        for _ in 0..3 {
+            limiter.take(&alice, t).unwrap();
+        }
+        let err = limiter.take(&alice, t).unwrap_err();
+        assert_eq!(err.code(), Code::RateLimited);
+        assert!(
+            err.message().contains("try again in 20 s"),
+            "{}",
+            err.message()
+        );
+        // Others are not affected.
+        limiter.take(&bob, t).unwrap();
+        // 20 s later one token is back, and only one.
+        limiter.take(&alice, Epoch(1020)).unwrap();
+        assert!(limiter.take(&alice, Epoch(1020)).is_err());
+        // A clock that steps back never mints tokens.
+        assert!(limiter.take(&alice, Epoch(900)).is_err());
+    }
+}
