@@ -1,11 +1,13 @@
 //! `mediagate serve`: the service.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context as _;
 
 use super::Outcome;
+
 use crate::app::{build_state, load_key_ring};
 use crate::config::Config;
 use crate::http::Application;
@@ -58,7 +60,23 @@ async fn serve(config: Config, config_file: Option<PathBuf>) -> anyhow::Result<(
     let app = Application::build(state.clone())?;
     let addr = app.addr();
     tracing::info!(%addr, active_key = state.links.active_key_id(), "listening");
-    println!("mediagate listening on http://{addr} (GraphQL at /graphql, GraphiQL at /graphiql)");
+    // Scripts read these lines; one that closed its end of the pipe must not stop the service.
+    let mut out = std::io::stdout();
+    let _ = writeln!(
+        out,
+        "mediagate listening on http://{addr} (GraphQL at /graphql, GraphiQL at /graphiql)"
+    );
+    #[cfg(feature = "local-s3")]
+    if let Some(local) = &state.local_s3 {
+        let _ = writeln!(
+            out,
+            "local S3 (development) at http://{} bucket {}",
+            local.addr(),
+            crate::local_s3::LOCAL_BUCKET
+        );
+    }
+    let _ = out.flush();
+    crate::lifecycle::spawn_reaper(Arc::clone(&state));
     tokio::spawn(reload_keys_on_sighup(state, config_file));
     app.run_until_stopped().await?;
     tracing::info!("stopped");

@@ -298,3 +298,87 @@ async fn sighup_rotates_the_signing_key_without_a_restart() {
     assert_eq!(query_param(&link().await, "Key-Pair-Id"), Some("KB"));
     served.stop();
 }
+
+/// The embedded defaults include a local S3 server a browser can upload to: CORS preflight,
+/// presigned PUT, completeUpload, the object on disk under `data/s3/`.
+#[tokio::test]
+async fn serve_on_embedded_defaults_takes_a_browser_style_upload() {
+    let dir = tempfile::tempdir().expect("dir");
+    let served = Served::start(dir.path());
+    let token = mediagate(dir.path(), &["dev-token", "--sub", "alice"]);
+    let token = String::from_utf8(token.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_owned();
+    let bytes = b"\x89PNG\r\n\x1a\n-not-really-a-png".to_vec();
+    let body = served
+        .graphql(
+            Some(&token),
+            &format!(
+                r#"mutation {{ createUpload(input: {{filename: "me.png", contentType: "image/png", size: {}}}) {{
+                    image {{ id key }} upload {{ url headers {{ name value }} }} }} }}"#,
+                bytes.len()
+            ),
+        )
+        .await;
+    let ticket = &body["data"]["createUpload"];
+    let url = ticket["upload"]["url"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"));
+    let origin = format!("http://{}", served.addr);
+
+    let preflight = served
+        .client
+        .request(reqwest::Method::OPTIONS, url)
+        .header("origin", &origin)
+        .header("access-control-request-method", "PUT")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await
+        .expect("OPTIONS");
+    assert_eq!(preflight.status(), 204);
+    let allowed = |res: &reqwest::Response, h: &str| {
+        res.headers()
+            .get(h)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(allowed(&preflight, "access-control-allow-origin"), origin);
+    assert!(allowed(&preflight, "access-control-allow-methods").contains("PUT"));
+    assert_eq!(
+        allowed(&preflight, "access-control-allow-headers"),
+        "content-type"
+    );
+
+    let put = served
+        .client
+        .put(url)
+        .header("origin", &origin)
+        .header("content-type", "image/png")
+        .body(bytes.clone())
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(put.status(), 200);
+    assert_eq!(allowed(&put, "access-control-allow-origin"), origin);
+    assert!(allowed(&put, "access-control-expose-headers").contains("ETag"));
+    // Without a signature the local server refuses, as S3 does.
+    let unsigned = url.split('?').next().expect("path");
+    let refused = served.client.get(unsigned).send().await.expect("GET");
+    assert_eq!(refused.status(), 403);
+
+    let id = ticket["image"]["id"].as_str().expect("id");
+    let done = served
+        .graphql(
+            Some(&token),
+            &format!(r#"mutation {{ completeUpload(imageId: "{id}") {{ status }} }}"#),
+        )
+        .await;
+    assert_eq!(done["data"]["completeUpload"]["status"], "READY", "{done}");
+    let key = ticket["image"]["key"].as_str().expect("key");
+    let stored = std::fs::read(dir.path().join("data/s3/mediagate-dev").join(key)).expect("object");
+    assert_eq!(stored, bytes);
+    let logs = served.stop();
+    assert!(logs.contains("LOCAL S3 IN USE"), "{logs}");
+}
