@@ -134,13 +134,17 @@ def main(argv: list[str]) -> int:
     failed = False
     for path in argv:
         results = check(load_template(Path(path)))
+        by_status: dict[str, list[str]] = {}
         for name in sorted(results):
-            res = results[name]
-            print(f"  {res.status:4} {name}  ({path})")
-            if res.status == "FAIL":
-                failed = True
-                for msg in dict.fromkeys(res.messages):
-                    print(f"         {msg}")
+            by_status.setdefault(results[name].status, []).append(name)
+        print(f"  {path}: {len(by_status.get('PASS', []))} rules pass, "
+              f"{len(by_status.get('FAIL', []))} fail, "
+              f"not applicable (other variant): {', '.join(by_status.get('SKIP', [])) or 'none'}")
+        for name in by_status.get("FAIL", []):
+            failed = True
+            print(f"  FAIL {name}")
+            for msg in dict.fromkeys(results[name].messages):
+                print(f"       {msg}")
     return 1 if failed else 0
 
 

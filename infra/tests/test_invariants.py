@@ -552,7 +552,7 @@ class DocsMatchTemplates(unittest.TestCase):
 
     def test_terraform_and_cloudformation_output_names_correspond(self):
         def snake(name):
-            return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+            return re.sub(r"(?<!^)(?=[A-Z])", "_", name.replace("CloudFront", "Cloudfront")).lower()
 
         self.assertEqual({snake(n) for n in self.cfn_outputs[CFN_OAC]}, _tf_outputs())
 
