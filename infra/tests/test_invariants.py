@@ -550,6 +550,20 @@ class DocsMatchTemplates(unittest.TestCase):
         self.assertIn("export MEDIAGATE_SIGNING__KEY_PAIR_ID=v-active_public_key_id\n", a)
         self.assertIn("export MEDIAGATE_INVALIDATION__ENABLED=true\n", a)
 
+    def test_readme_jq_snippet_uses_the_same_mapping(self):
+        block = re.search(r"```sh\n(aws cloudformation describe-stacks[^`]*?jq -r[^`]*?)```", README.read_text(), re.S)
+        self.assertIsNotNone(block, "infra/README.md: the jq snippet is gone")
+        jq_map = dict(re.findall(r'(\w+):"([A-Z0-9_]+)"', block.group(1)))
+        expected = {cfn: self.o2e.env_var(setting)[len("MEDIAGATE_"):]
+                    for cfn, _tf, setting in self.o2e.MAPPING if setting and "[]" not in setting}
+        self.assertEqual(jq_map, expected)
+
+    def test_readme_counts_the_breakages(self):
+        n_cfn, n_tf = len(CFN_BREAKAGES), len(TF_BREAKAGES)
+        self.assertIn(f"breaks the templates {n_cfn + n_tf} ways: {n_cfn} CloudFormation breakages",
+                      " ".join(README.read_text().split()))
+        self.assertIn(f"and {n_tf} Terraform breakages", " ".join(README.read_text().split()))
+
     def test_terraform_and_cloudformation_output_names_correspond(self):
         def snake(name):
             return re.sub(r"(?<!^)(?=[A-Z])", "_", name.replace("CloudFront", "Cloudfront")).lower()
