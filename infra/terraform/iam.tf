@@ -1,6 +1,7 @@
 # What the mediagate service may do, and nothing else: presign PUT and DELETE, HEAD (GetObject)
-# an upload before marking it READY, invalidate this distribution; and use the bucket's KMS key
-# only when there is one. Attach it to the role the service runs as (output service_policy_arn).
+# an upload before marking it READY, invalidate this distribution and poll those invalidations;
+# and use the bucket's KMS key only when there is one. Attach it to the role the service runs as
+# (output service_policy_arn).
 
 resource "aws_iam_policy" "service" {
   name_prefix = "${var.name}-service-"
@@ -20,7 +21,7 @@ data "aws_iam_policy_document" "service" {
   statement {
     sid       = "InvalidateThisDistribution"
     effect    = "Allow"
-    actions   = ["cloudfront:CreateInvalidation"]
+    actions   = ["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"] # Get: src/invalidate.rs polls batches
     resources = [aws_cloudfront_distribution.media.arn]
   }
 

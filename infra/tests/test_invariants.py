@@ -550,6 +550,18 @@ class DocsMatchTemplates(unittest.TestCase):
         self.assertIn("export MEDIAGATE_SIGNING__KEY_PAIR_ID=v-active_public_key_id\n", a)
         self.assertIn("export MEDIAGATE_INVALIDATION__ENABLED=true\n", a)
 
+    def test_every_mapped_setting_exists_in_mediagate_toml(self):
+        # mediagate.toml lists every setting (commented out when it has no default).
+        toml = (INFRA.parent / "mediagate.toml").read_text()
+        sections = dict(re.findall(r"^\[([a-z0-9_]+)\]\n(.*?)(?=^\[|\Z)", toml, re.M | re.S))
+        settings = [st for _c, _t, st in self.o2e.MAPPING if st] + ["invalidation.enabled"]
+        for setting in settings:
+            section, key = setting.split(".", 1)
+            key = key.split("[", 1)[0]
+            self.assertIn(section, sections, f"mediagate.toml has no [{section}] (for {setting})")
+            self.assertRegex(sections[section], rf"(?m)^#?\s*{re.escape(key)}\s*=",
+                             f"mediagate.toml's [{section}] has no {key} (for {setting})")
+
     def test_readme_jq_snippet_uses_the_same_mapping(self):
         block = re.search(r"```sh\n(aws cloudformation describe-stacks[^`]*?jq -r[^`]*?)```", README.read_text(), re.S)
         self.assertIsNotNone(block, "infra/README.md: the jq snippet is gone")
