@@ -118,7 +118,8 @@ fn cookie_attributes(config: &Config) -> anyhow::Result<CookieAttributes> {
         _ => SameSite::Lax,
     };
     let attributes = CookieAttributes::new(c.domain.as_deref(), "/")?;
-    let attributes = if c.secure {
+    // The local edge speaks plain http, where browsers drop Secure cookies.
+    let attributes = if c.secure && config.cloudfront.domain.is_some() {
         attributes
     } else {
         attributes.without_secure()?
@@ -175,10 +176,12 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
             keys,
             window,
             hash,
-            origin: format!(
-                "{}://{}",
-                config.cloudfront.scheme, config.cloudfront.domain
-            ),
+            // Without a domain the local edge is the CDN; `Application::build` sets its real
+            // address once bound.
+            origin: match &config.cloudfront.domain {
+                Some(domain) => format!("{}://{domain}", config.cloudfront.scheme),
+                None => format!("http://{}/edge", config.server.listen),
+            },
             cookies: cookie_attributes(&config)?,
             cache_bytes: config.signing.cache_bytes,
         },

@@ -206,6 +206,11 @@ impl SignatureCache {
             .invalidate_entries_if(move |_, v| v.object == object);
     }
 
+    /// Drops every cached signature (the origin changed).
+    pub fn clear(&self) {
+        self.cache.invalidate_all();
+    }
+
     /// Entries currently held (approximate; moka applies writes lazily).
     pub fn entry_count(&self) -> u64 {
         self.cache.run_pending_tasks();

@@ -135,8 +135,9 @@ impl Default for SigningConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CloudFrontConfig {
-    /// Domain (and optional port) of the distribution or its alternate domain name.
-    pub domain: String,
+    /// Domain (and optional port) of the distribution or its alternate domain name. Unset: the
+    /// local edge at `/edge` on this service is the CDN (development; plain http).
+    pub domain: Option<String>,
     /// `https` in production; `http` only for a local edge.
     pub scheme: String,
 }
@@ -144,7 +145,7 @@ pub struct CloudFrontConfig {
 impl Default for CloudFrontConfig {
     fn default() -> Self {
         CloudFrontConfig {
-            domain: "cdn.mediagate.invalid".into(),
+            domain: None,
             scheme: "https".into(),
         }
     }
@@ -509,12 +510,11 @@ impl Config {
                 self.cloudfront.scheme
             ));
         }
-        if self.cloudfront.domain.is_empty()
-            || self.cloudfront.domain.contains(['/', '?', '#', ' '])
+        if let Some(domain) = &self.cloudfront.domain
+            && (domain.is_empty() || domain.contains(['/', '?', '#', ' ']))
         {
             return bad(format!(
-                "cloudfront.domain {:?} must be a host name such as d111111abcdef8.cloudfront.net",
-                self.cloudfront.domain
+                "cloudfront.domain {domain:?} must be a host name such as d111111abcdef8.cloudfront.net"
             ));
         }
         if !matches!(self.cookies.same_site.as_str(), "strict" | "lax" | "none") {
@@ -669,6 +669,19 @@ mod tests {
             (
                 "[cloudfront]\ndomain = \"https://x/\"\n",
                 "cloudfront.domain",
+            ),
+            ("[uploads]\nurl_ttl_secs = 604801\n", "7 days"),
+            (
+                "[uploads]\nallowed_content_types = []\n",
+                "nothing could be uploaded",
+            ),
+            ("[uploads]\nmax_bytes = 0\n", "uploads.max_bytes"),
+            ("[s3]\nendpoint = \"localhost:9000\"\n", "s3.endpoint"),
+            ("[s3]\naccess_key_id = \"AK\"\n", "go together"),
+            ("[invalidation]\nenabled = true\n", "distribution_id"),
+            (
+                "[invalidation]\nmax_paths_per_batch = 5000\n",
+                "max_paths_per_batch",
             ),
         ];
         for (text, needle) in cases {

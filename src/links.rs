@@ -47,11 +47,32 @@ pub struct Linker {
     cache: SignatureCache,
     window: ExpiryWindow,
     hash: HashAlgorithm,
-    origin: String,
+    origin: ArcSwap<Origin>,
     cookies: CookieAttributes,
     metrics: Metrics,
     urls_signed: IntCounter,
     cookies_signed: IntCounter,
+}
+
+/// Where object keys are appended: `https://d111111abcdef8.cloudfront.net`, or the local edge's
+/// `http://127.0.0.1:8080/edge` (whose path prefix cookie paths must include).
+#[derive(Debug)]
+struct Origin {
+    url: String,
+    path: String,
+}
+
+impl Origin {
+    fn new(url: String) -> Origin {
+        let after_scheme = url.split_once("://").map_or(url.as_str(), |(_, rest)| rest);
+        let path = after_scheme.find('/').map_or(String::new(), |i| {
+            after_scheme[i..].trim_end_matches('/').to_owned()
+        });
+        Origin {
+            url: url.trim_end_matches('/').to_owned(),
+            path,
+        }
+    }
 }
 
 /// What a `Linker` is made of.
@@ -79,7 +100,7 @@ impl Linker {
             cache: SignatureCache::new(settings.cache_bytes),
             window: settings.window,
             hash: settings.hash,
-            origin: settings.origin,
+            origin: ArcSwap::from_pointee(Origin::new(settings.origin)),
             cookies: settings.cookies,
             urls_signed: metrics.links_signed.with_label_values(&["url"]),
             cookies_signed: metrics.links_signed.with_label_values(&["cookies"]),
@@ -89,7 +110,14 @@ impl Linker {
 
     /// The URL of an object without a signature.
     pub fn object_url(&self, key: &str) -> String {
-        format!("{}/{}", self.origin, key_to_url_path(key))
+        format!("{}/{}", self.origin.load().url, key_to_url_path(key))
+    }
+
+    /// Points links somewhere else: the local edge, once its address is known. Signatures made
+    /// for the old origin are dropped.
+    pub fn set_origin(&self, origin: String) {
+        self.origin.store(Arc::new(Origin::new(origin)));
+        self.cache.clear();
     }
 
     /// A canned-policy signed URL for the object `key`, identical for everyone within a window.
@@ -126,9 +154,14 @@ impl Linker {
 
     /// Custom-policy cookies granting everything under `owner`'s prefix, scoped to that path.
     pub fn owner_cookies(&self, owner: &UserId, now: Epoch) -> Result<SignedCookies, Error> {
-        let path = format!("/{}", key_to_url_path(&owner_prefix(owner)));
-        let resource = Resource::parse(&format!("{}{path}*", self.origin))
-            .map_err(|e| Error::internal(anyhow::anyhow!("cookie resource: {e}")))?;
+        let origin = self.origin.load();
+        let path = format!("{}/{}", origin.path, key_to_url_path(&owner_prefix(owner)));
+        let resource = Resource::parse(&format!(
+            "{}/{}*",
+            origin.url,
+            key_to_url_path(&owner_prefix(owner))
+        ))
+        .map_err(|e| Error::internal(anyhow::anyhow!("cookie resource: {e}")))?;
         let policy = CustomPolicy::new(resource, self.window.expires_at(now), None, None, now)
             .map_err(|e| Error::internal(anyhow::anyhow!("cookie policy: {e}")))?;
         let keys = self.keys.load();

@@ -40,6 +40,36 @@ pub struct ObjectHead {
     pub sha256_base64: Option<String>,
 }
 
+/// An object on its way out: headers and a byte stream (never buffered whole).
+#[derive(Debug)]
+pub struct ObjectBody {
+    /// Bytes in `body` (the range's length for a range request).
+    pub content_length: i64,
+    /// Stored Content-Type.
+    pub content_type: Option<String>,
+    /// `bytes a-b/total` for a range request.
+    pub content_range: Option<String>,
+    /// The ETag, quoted as S3 sends it.
+    pub etag: Option<String>,
+    /// Last-Modified, as an HTTP date.
+    pub last_modified: Option<String>,
+    /// Stored Cache-Control, if any.
+    pub cache_control: Option<String>,
+    /// The bytes.
+    pub body: aws_sdk_s3::primitives::ByteStream,
+}
+
+/// Why a GET failed.
+#[derive(Debug, thiserror::Error)]
+pub enum GetError {
+    /// The Range cannot be satisfied.
+    #[error("the requested range cannot be satisfied")]
+    InvalidRange,
+    /// S3 failed.
+    #[error("{0}")]
+    Upstream(Error),
+}
+
 /// Where the S3 settings point, resolved (the local server fills in endpoint and credentials).
 #[derive(Debug, Clone)]
 pub struct S3Target {
@@ -106,6 +136,18 @@ fn system_time(t: Epoch) -> SystemTime {
 impl ObjectStore {
     /// A client for `target`. Loads credentials lazily: nothing is fetched until first use.
     pub async fn connect(target: &S3Target) -> Result<ObjectStore, Error> {
+        let key = target.static_key.as_ref().map(|(id, secret)| {
+            aws_credential_types::Credentials::new(id, secret, None, None, "mediagate-config")
+        });
+        Self::connect_with(target, key).await
+    }
+
+    /// As [`ObjectStore::connect`], with these credentials instead of `target`'s key or the AWS
+    /// chain (tests give temporary ones that expire).
+    pub async fn connect_with(
+        target: &S3Target,
+        credentials: Option<aws_credential_types::Credentials>,
+    ) -> Result<ObjectStore, Error> {
         use aws_smithy_http_client::tls;
         let http = aws_smithy_http_client::Builder::new()
             .tls_provider(tls::Provider::Rustls(
@@ -115,14 +157,8 @@ impl ObjectStore {
         let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .http_client(http)
             .region(Region::new(target.region.clone()));
-        if let Some((id, secret)) = &target.static_key {
-            loader = loader.credentials_provider(aws_credential_types::Credentials::new(
-                id,
-                secret,
-                None,
-                None,
-                "mediagate-config",
-            ));
+        if let Some(credentials) = credentials {
+            loader = loader.credentials_provider(credentials);
         }
         let shared = loader.load().await;
         let credentials = shared.credentials_provider().ok_or_else(|| {
@@ -266,6 +302,43 @@ impl ObjectStore {
             })),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
             Err(e) => Err(upstream("HEAD", e)),
+        }
+    }
+
+    /// The object's bytes as a stream, with the headers a CDN passes on; `range` is an HTTP
+    /// `Range` header value. `Ok(None)` when there is no such object.
+    pub async fn get(
+        &self,
+        key: &str,
+        range: Option<&str>,
+    ) -> Result<Option<ObjectBody>, GetError> {
+        use aws_sdk_s3::error::ProvideErrorMetadata as _;
+        use aws_sdk_s3::primitives::DateTimeFormat;
+        let result = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .set_range(range.map(str::to_owned))
+            .send()
+            .await;
+        match result {
+            Ok(out) => Ok(Some(ObjectBody {
+                content_length: out.content_length().unwrap_or(0),
+                content_type: out.content_type().map(str::to_owned),
+                content_range: out.content_range().map(str::to_owned),
+                etag: out.e_tag().map(str::to_owned),
+                last_modified: out
+                    .last_modified()
+                    .and_then(|t| t.fmt(DateTimeFormat::HttpDate).ok()),
+                cache_control: out.cache_control().map(str::to_owned),
+                body: out.body,
+            })),
+            Err(e) => match e.as_service_error() {
+                Some(s) if s.is_no_such_key() => Ok(None),
+                Some(s) if s.code() == Some("InvalidRange") => Err(GetError::InvalidRange),
+                _ => Err(GetError::Upstream(upstream("GET", e))),
+            },
         }
     }
 

@@ -51,7 +51,7 @@ pub fn json_config(limit: usize) -> web::JsonConfig {
         })
 }
 
-fn error_response(error: &Error) -> HttpResponse {
+pub(super) fn error_response(error: &Error) -> HttpResponse {
     error.log();
     let mut res = HttpResponse::build(error.code().status());
     if error.code() == crate::error::Code::Unauthenticated {

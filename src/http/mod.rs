@@ -1,5 +1,7 @@
 //! The HTTP side: the App factory shared by `serve` and the tests, and the routes.
 
+mod demo;
+mod edge;
 mod graphql;
 mod health;
 mod middleware;
@@ -19,6 +21,7 @@ pub use viewer::authenticate;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     health::configure(cfg);
     graphql::configure(cfg);
+    demo::configure(cfg);
 }
 
 /// A bound, not yet running server.
@@ -42,6 +45,10 @@ impl Application {
         let listener =
             TcpListener::bind(&listen).with_context(|| format!("cannot listen on {listen}"))?;
         let addr = listener.local_addr()?;
+        let local_edge = state.config.cloudfront.domain.is_none();
+        if local_edge {
+            state.links.set_origin(format!("http://{addr}/edge"));
+        }
         let workers = match state.config.server.workers {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
@@ -55,6 +62,11 @@ impl Application {
                 .app_data(web::PayloadConfig::new(data.config.server.body_limit_bytes))
                 .wrap(actix_web::middleware::from_fn(middleware::observe))
                 .configure(configure)
+                .configure(|cfg| {
+                    if local_edge {
+                        edge::configure(cfg);
+                    }
+                })
         })
         .workers(workers)
         .shutdown_timeout(shutdown)

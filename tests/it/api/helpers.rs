@@ -43,7 +43,7 @@ pub fn test_config(dir: &std::path::Path) -> Config {
     config.database.url = format!("sqlite://{}", dir.join("mediagate.db").display());
     config.signing.key_pair_id = Some(KEY_ID.into());
     config.signing.private_key_file = test_key(dir);
-    config.cloudfront.domain = "d111111abcdef8.cloudfront.net".into();
+    config.cloudfront.domain = Some("d111111abcdef8.cloudfront.net".into());
     config.auth.hs256_secret = Some(SECRET.into());
     config.log.level = "warn".into();
     // No bucket: the embedded local S3 server, keeping objects in this test's directory.
@@ -66,12 +66,21 @@ impl TestApp {
     }
 
     pub async fn spawn_in(dir: tempfile::TempDir, config: Config) -> TestApp {
+        Self::spawn_in_with(dir, config, |_, _| {}).await
+    }
+
+    /// As `spawn_in`, letting the test replace parts of the state (e.g. a fake control plane).
+    pub async fn spawn_in_with(
+        dir: tempfile::TempDir,
+        config: Config,
+        adjust: impl FnOnce(&mut AppState, Arc<ManualClock>),
+    ) -> TestApp {
         let clock = Arc::new(ManualClock::new(START));
-        let state = Arc::new(
-            build_state(config, clock.clone())
-                .await
-                .expect("build state"),
-        );
+        let mut state = build_state(config, clock.clone())
+            .await
+            .expect("build state");
+        adjust(&mut state, clock.clone());
+        let state = Arc::new(state);
         let app = Application::build(state.clone()).expect("bind");
         let base = format!("http://{}", app.addr());
         let handle = app.handle();

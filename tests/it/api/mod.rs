@@ -2,6 +2,7 @@
 //! file, a controllable clock.
 
 mod access_table;
+mod edge;
 pub mod helpers;
 mod links;
 mod queries;

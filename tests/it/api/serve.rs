@@ -379,6 +379,47 @@ async fn serve_on_embedded_defaults_takes_a_browser_style_upload() {
     let key = ticket["image"]["key"].as_str().expect("key");
     let stored = std::fs::read(dir.path().join("data/s3/mediagate-dev").join(key)).expect("object");
     assert_eq!(stored, bytes);
+
+    // The link the API hands out opens at the local edge, with nothing else running.
+    let body = served
+        .graphql(
+            Some(&token),
+            &format!(r#"{{ image(id: "{id}") {{ url }} }}"#),
+        )
+        .await;
+    let link = body["data"]["image"]["url"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"));
+    assert!(
+        link.starts_with(&format!("http://{}/edge/alice/", served.addr)),
+        "{link}"
+    );
+    let fetched = served.client.get(link).send().await.expect("GET link");
+    assert_eq!(fetched.status(), 200);
+    assert_eq!(fetched.bytes().await.expect("bytes").to_vec(), bytes);
+
+    // Dev mode mints tokens for the demo page; ids are checked.
+    let minted: Value = served
+        .client
+        .post(format!("http://{}/dev/token", served.addr))
+        .json(&json!({"sub": "carol"}))
+        .send()
+        .await
+        .expect("dev token")
+        .json()
+        .await
+        .expect("json");
+    let carol = minted["token"].as_str().expect("token");
+    let body = served.graphql(Some(carol), "{ viewer { id } }").await;
+    assert_eq!(body["data"]["viewer"]["id"], "carol");
+    let refused = served
+        .client
+        .post(format!("http://{}/dev/token", served.addr))
+        .json(&json!({"sub": "../x"}))
+        .send()
+        .await
+        .expect("dev token");
+    assert_eq!(refused.status(), 400);
     let logs = served.stop();
     assert!(logs.contains("LOCAL S3 IN USE"), "{logs}");
 }

@@ -2,8 +2,14 @@
 //! scripts/test) and the embedded local S3 server that `serve` uses on its defaults. Every
 //! refusal is followed by a look at what is left: no object, no stray row.
 
-use mediagate::cloudfront::{Request, verify};
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use mediagate::cloudfront::{Epoch, Request, verify};
+use mediagate::invalidate::{ControlPlane, InvalidationQueue};
 use mediagate::lifecycle;
+use mediagate::s3::{ObjectStore, S3Target};
 use mediagate::state::{Clock as _, SystemClock};
 use mediagate::store::{ImageId, ImageStatus, UserId};
 use serde_json::{Value, json};
@@ -25,12 +31,15 @@ const GALLERY: &str = "query($u: ID!) { user(id: $u) { images(first: 50) { nodes
 
 /// An app wired to a real S3 server (s3s-fs) or to its own embedded one, with its clock at the
 /// real time (S3 servers check presigned dates against theirs).
-struct Setup {
-    app: TestApp,
-    _server: Option<S3Server>,
+pub(super) struct Setup {
+    pub(super) app: TestApp,
+    pub(super) _server: Option<S3Server>,
 }
 
-async fn setup(real_server: bool, adjust: impl FnOnce(&mut mediagate::config::Config)) -> Setup {
+pub(super) async fn setup(
+    real_server: bool,
+    adjust: impl FnOnce(&mut mediagate::config::Config),
+) -> Setup {
     let server = real_server.then(S3Server::start);
     let app = TestApp::spawn_with(|config| {
         if let Some(s) = &server {
@@ -47,35 +56,40 @@ async fn setup(real_server: bool, adjust: impl FnOnce(&mut mediagate::config::Co
     }
 }
 
-fn png(len: usize) -> Vec<u8> {
+pub(super) fn png(len: usize) -> Vec<u8> {
     let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
     bytes.extend((0..len.saturating_sub(8)).map(|i| (i * 7 % 251) as u8));
     bytes.truncate(len);
     bytes
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+pub(super) fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-fn input(filename: &str, content_type: &str, size: usize, sha256: Option<&str>) -> Value {
+pub(super) fn input(
+    filename: &str,
+    content_type: &str,
+    size: usize,
+    sha256: Option<&str>,
+) -> Value {
     json!({"filename": filename, "contentType": content_type, "size": size, "sha256": sha256})
 }
 
-async fn create(app: &TestApp, token: &str, input: Value) -> Value {
+pub(super) async fn create(app: &TestApp, token: &str, input: Value) -> Value {
     let (_, body) = app.gql(Some(token), CREATE, json!({ "in": input })).await;
     body
 }
 
 /// createUpload that must succeed; returns the ticket.
-async fn ticket(app: &TestApp, token: &str, input: Value) -> Value {
+pub(super) async fn ticket(app: &TestApp, token: &str, input: Value) -> Value {
     let body = create(app, token, input).await;
     assert!(body["errors"].is_null(), "{body}");
     body["data"]["createUpload"].clone()
 }
 
 /// Sends `body` to the ticket's URL with its headers, some replaced or dropped by `tweak`.
-async fn put_with(
+pub(super) async fn put_with(
     app: &TestApp,
     ticket: &Value,
     url: &str,
@@ -101,20 +115,20 @@ async fn put_with(
     req.body(body).send().await.expect("PUT")
 }
 
-async fn put(app: &TestApp, ticket: &Value, body: Vec<u8>) -> reqwest::Response {
+pub(super) async fn put(app: &TestApp, ticket: &Value, body: Vec<u8>) -> reqwest::Response {
     let url = ticket["upload"]["url"].as_str().expect("url").to_owned();
     put_with(app, ticket, &url, body, &[]).await
 }
 
-async fn complete(app: &TestApp, token: &str, id: &str) -> Value {
+pub(super) async fn complete(app: &TestApp, token: &str, id: &str) -> Value {
     app.gql(Some(token), COMPLETE, json!({ "i": id })).await.1
 }
 
-fn id_of(ticket: &Value) -> String {
+pub(super) fn id_of(ticket: &Value) -> String {
     ticket["image"]["id"].as_str().expect("id").to_owned()
 }
 
-fn key_of(ticket: &Value) -> String {
+pub(super) fn key_of(ticket: &Value) -> String {
     ticket["image"]["key"].as_str().expect("key").to_owned()
 }
 
@@ -131,7 +145,12 @@ async fn status_of(app: &TestApp, id: &str) -> Option<ImageStatus> {
 }
 
 /// A READY image of `owner` (token `token`) with `visibility`, through the whole flow.
-async fn uploaded(app: &TestApp, token: &str, name: &str, visibility: &str) -> (String, String) {
+pub(super) async fn uploaded(
+    app: &TestApp,
+    token: &str,
+    name: &str,
+    visibility: &str,
+) -> (String, String) {
     let bytes = png(300);
     let mut inp = input(name, "image/png", bytes.len(), Some(&sha256_hex(&bytes)));
     inp["visibility"] = json!(visibility);
@@ -351,8 +370,7 @@ async fn refused_puts_leave_nothing_behind(real_server: bool) {
     for case in cases {
         let real_now = SystemClock.now();
         if case.expired {
-            app.clock
-                .set(mediagate::cloudfront::Epoch(real_now.seconds() - 120));
+            app.clock.set(Epoch(real_now.seconds() - 120));
         }
         let t = ticket(
             &app,
@@ -745,5 +763,121 @@ async fn the_access_table_holds_for_real_uploads() {
         );
         let (_, body) = app.gql(Some(&alice), DELETE, json!({ "i": id })).await;
         assert_eq!(body["data"]["deleteImage"]["method"], "DELETE", "{body}");
+    }
+}
+
+#[tokio::test]
+async fn presigned_urls_never_outlive_their_credentials_nor_seven_days() {
+    let target = S3Target {
+        bucket: "b".into(),
+        region: "us-east-1".into(),
+        endpoint: Some("http://127.0.0.1:9".into()),
+        force_path_style: true,
+        static_key: None,
+    };
+    let now = SystemClock.now();
+    let temporary = |expires_in: u64| {
+        Some(aws_credential_types::Credentials::new(
+            "ASIATEMP",
+            "secret",
+            Some("session".into()),
+            Some(SystemTime::UNIX_EPOCH + Duration::from_secs(now.seconds() + expires_in)),
+            "test",
+        ))
+    };
+    let store = ObjectStore::connect_with(&target, temporary(30))
+        .await
+        .expect("store");
+    let put = store
+        .presign_put("k/i/a.png", "image/png", 10, None, now, 60)
+        .await
+        .expect("presign");
+    assert_eq!(put.expires_at, Epoch(now.seconds() + 30));
+    assert_eq!(query_param(&put.url, "X-Amz-Expires"), Some("30"));
+    assert!(put.url.contains("X-Amz-Security-Token=session"));
+    let delete = store
+        .presign_delete("k/i/a.png", now, 60)
+        .await
+        .expect("presign");
+    assert_eq!(delete.expires_at, Epoch(now.seconds() + 30));
+
+    let long = ObjectStore::connect_with(&target, temporary(30 * 24 * 3600))
+        .await
+        .expect("store");
+    let put = long
+        .presign_put("k/i/a.png", "image/png", 10, None, now, 10 * 24 * 3600)
+        .await
+        .expect("presign");
+    assert_eq!(query_param(&put.url, "X-Amz-Expires"), Some("604800"));
+
+    let expired = ObjectStore::connect_with(&target, temporary(0))
+        .await
+        .expect("store");
+    let err = expired
+        .presign_put("k/i/a.png", "image/png", 10, None, now, 60)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), mediagate::error::Code::Upstream);
+    assert!(err.message().contains("expired"), "{}", err.message());
+}
+
+/// Records invalidation batches. CloudFront's control plane has no local stand-in, so this fake
+/// is what the service talks to here; `invalidate.rs` unit-tests the batching against one too.
+#[derive(Debug, Default)]
+struct FakeCloudFront {
+    paths: Mutex<BTreeSet<String>>,
+}
+
+#[async_trait::async_trait]
+impl ControlPlane for FakeCloudFront {
+    async fn create(&self, paths: &[String], _: &str) -> anyhow::Result<String> {
+        self.paths
+            .lock()
+            .expect("lock")
+            .extend(paths.iter().cloned());
+        Ok("I1".into())
+    }
+    async fn is_complete(&self, _: &str) -> anyhow::Result<bool> {
+        Ok(true)
+    }
+}
+
+#[tokio::test]
+async fn fake_cloudfront_control_plane_gets_the_paths_of_hidden_and_deleted_images() {
+    let fake = Arc::new(FakeCloudFront::default());
+    let dir = tempfile::tempdir().expect("dir");
+    let mut config = super::helpers::test_config(dir.path());
+    config.invalidation.interval_secs = 1;
+    let plane: Arc<dyn ControlPlane> = fake.clone();
+    let app = TestApp::spawn_in_with(dir, config, |state, clock| {
+        state.invalidations = InvalidationQueue::start(&state.config.invalidation, plane, clock);
+    })
+    .await;
+    app.clock.set(SystemClock.now());
+    app.user("alice").await;
+    let alice = app.token("alice");
+    let (narrowed, narrowed_key) = uploaded(&app, &alice, "n.png", "PUBLIC").await;
+    let (widened, _) = uploaded(&app, &alice, "w.png", "PRIVATE").await;
+    let (deleted, deleted_key) = uploaded(&app, &alice, "d.png", "FRIENDS").await;
+    for (id, v) in [(&narrowed, "FRIENDS"), (&widened, "PUBLIC")] {
+        let (_, body) = app
+            .gql(Some(&alice), SET_VISIBILITY, json!({ "i": id, "v": v }))
+            .await;
+        assert!(body["errors"].is_null(), "{body}");
+    }
+    let (_, body) = app.gql(Some(&alice), DELETE, json!({ "i": deleted })).await;
+    assert!(body["errors"].is_null(), "{body}");
+    let want: BTreeSet<String> = [narrowed_key, deleted_key]
+        .iter()
+        .map(|k| format!("/{k}"))
+        .collect();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while *fake.paths.lock().expect("lock") != want {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "invalidated {:?}, wanted {want:?}",
+            fake.paths.lock().expect("lock")
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
