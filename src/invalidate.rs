@@ -33,18 +33,8 @@ pub struct CloudFrontControlPlane {
 impl CloudFrontControlPlane {
     /// A client for `distribution_id`, with the standard AWS credential chain.
     pub async fn new(distribution_id: String) -> CloudFrontControlPlane {
-        use aws_smithy_http_client::tls;
-        let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(tls::Provider::Rustls(
-                tls::rustls_provider::CryptoMode::Ring,
-            ))
-            .build_https();
-        let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .http_client(http)
-            // CloudFront's control plane lives in us-east-1 whatever the bucket's region.
-            .region(aws_config::Region::new("us-east-1"))
-            .load()
-            .await;
+        // CloudFront's control plane lives in us-east-1 whatever the bucket's region.
+        let shared = crate::s3::aws_config("us-east-1", None).await;
         CloudFrontControlPlane {
             client: aws_sdk_cloudfront::Client::new(&shared),
             distribution_id,
@@ -72,9 +62,7 @@ impl ControlPlane for CloudFrontControlPlane {
             .invalidation_batch(batch)
             .send()
             .await
-            .map_err(|e| {
-                anyhow::anyhow!("{}", aws_sdk_cloudfront::error::DisplayErrorContext(e))
-            })?;
+            .map_err(control_plane_error)?;
         Ok(out
             .invalidation()
             .map(|i| i.id().to_owned())
@@ -89,13 +77,15 @@ impl ControlPlane for CloudFrontControlPlane {
             .id(id)
             .send()
             .await
-            .map_err(|e| {
-                anyhow::anyhow!("{}", aws_sdk_cloudfront::error::DisplayErrorContext(e))
-            })?;
+            .map_err(control_plane_error)?;
         Ok(out
             .invalidation()
             .is_some_and(|i| i.status() == "Completed"))
     }
+}
+
+fn control_plane_error(e: impl std::error::Error) -> anyhow::Error {
+    anyhow::anyhow!("{}", aws_sdk_cloudfront::error::DisplayErrorContext(e))
 }
 
 /// Paths waiting, and invalidations in flight.

@@ -148,19 +148,7 @@ impl ObjectStore {
         target: &S3Target,
         credentials: Option<aws_credential_types::Credentials>,
     ) -> Result<ObjectStore, Error> {
-        use aws_smithy_http_client::tls;
-        let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(tls::Provider::Rustls(
-                tls::rustls_provider::CryptoMode::Ring,
-            ))
-            .build_https();
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .http_client(http)
-            .region(Region::new(target.region.clone()));
-        if let Some(credentials) = credentials {
-            loader = loader.credentials_provider(credentials);
-        }
-        let shared = loader.load().await;
+        let shared = aws_config(&target.region, credentials).await;
         let credentials = shared.credentials_provider().ok_or_else(|| {
             Error::upstream(
                 "no AWS credentials provider: set s3.access_key_id or the AWS environment",
@@ -374,6 +362,27 @@ impl ObjectStore {
             .map_err(|e| upstream("CreateBucket", e))?;
         Ok(())
     }
+}
+
+/// The AWS settings every client here starts from: rustls with ring (aws-lc would add a slow C
+/// build), the region, and `credentials` or else the standard AWS credential chain.
+pub(crate) async fn aws_config(
+    region: &str,
+    credentials: Option<aws_credential_types::Credentials>,
+) -> aws_config::SdkConfig {
+    use aws_smithy_http_client::tls;
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https();
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(http)
+        .region(Region::new(region.to_owned()));
+    if let Some(credentials) = credentials {
+        loader = loader.credentials_provider(credentials);
+    }
+    loader.load().await
 }
 
 /// Standard (not CloudFront's) base64, as S3's checksum headers use.
