@@ -109,6 +109,7 @@
     try {
       return await fn();
     } catch (err) {
+      say('');
       showError(err);
       return undefined;
     } finally {
@@ -180,23 +181,25 @@
     return body.data;
   }
 
-  const IMAGE_FIELDS = `id key visibility status contentType size sha256 createdAt url urlExpiresAt
-    owner { id username }`;
+  // A gallery lists one owner's images, so its nodes do not ask for `owner` again.
+  const GALLERY_FIELDS = 'id key visibility status contentType size sha256 createdAt url urlExpiresAt';
+  const IMAGE_FIELDS = `${GALLERY_FIELDS} owner { id username }`;
 
   const Q = {
     viewer: 'query Viewer { viewer { id username } }',
     gallery: `query Gallery($id: ID!, $first: Int!, $after: String) {
       user(id: $id) { id username
         images(first: $first, after: $after) {
-          nodes { ${IMAGE_FIELDS} }
+          nodes { ${GALLERY_FIELDS} }
           pageInfo { endCursor hasNextPage } } } }`,
     image: `query Image($id: ID!) { image(id: $id) { ${IMAGE_FIELDS} } }`,
     createUpload: `mutation CreateUpload($input: CreateUploadInput!) {
       createUpload(input: $input) {
         image { id key status }
         upload { method url headers { name value } expiresAt } } }`,
+    // Only the status: a link is never asked for an image that may not be READY.
     completeUpload: `mutation CompleteUpload($id: ID!) {
-      completeUpload(imageId: $id) { ${IMAGE_FIELDS} } }`,
+      completeUpload(imageId: $id) { id key status } }`,
     setVisibility: `mutation SetVisibility($id: ID!, $v: Visibility!) {
       setVisibility(imageId: $id, visibility: $v) { ${IMAGE_FIELDS} } }`,
     deleteImage: `mutation DeleteImage($id: ID!) {
@@ -412,7 +415,8 @@
         g.more.hidden = true;
       } else {
         const conn = user.images;
-        reconcile(g, conn.nodes, more);
+        const owner = { id: user.id, username: user.username };
+        reconcile(g, conn.nodes.map((n) => ({ ...n, owner })), more);
         g.endCursor = conn.pageInfo.endCursor;
         g.more.hidden = !conn.pageInfo.hasNextPage;
         g.empty.textContent = g.own

@@ -107,6 +107,8 @@ function makeShooter(outdir) {
   let n = 0;
   return async (page, name) => {
     const file = path.join(outdir, `${String(++n).padStart(2, '0')}-${name}.png`);
+    // From the top: a full-page shot of a scrolled page draws the sticky header mid-page.
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: file, fullPage: true });
     return file;
   };
@@ -391,11 +393,40 @@ async function scenario(base, outdir) {
       `alice: her unsigned URL answered ${later.status} ("${later.reason}") 5 s later; the page did not renew its cookies`);
     await expectNoError(a, 'alice', 'cookie renewal');
 
-    step('alice deletes it: gone from her gallery and from bob\'s view');
-    await setVisibility(a, 'alice', newId, 'PUBLIC'); // so that only the delete can hide it from bob
+    step('alice makes it PUBLIC again (so that only the delete can hide it); bob sees it');
+    await setVisibility(a, 'alice', newId, 'PUBLIC');
     await refresh(b, 'bob', 'gallery-alice');
     check(await imageState(b, 'gallery-alice', newId) !== null,
       'bob: the image is not listed although alice made it PUBLIC again');
+
+    // A link that is dead when it reaches the edge: carol's browser holds every image request
+    // 5 s, longer than a link lives, so the real edge refuses the first link and the fresh one
+    // the page asks for when it retries. The card must then show its placeholder.
+    step('carol: a picture whose link expires on the way shows the "link expired" placeholder');
+    const { context: cc, page: c } = await open('carol');
+    await cc.route('**/edge/**', async (route) => {
+      if (route.request().resourceType() === 'image') await sleep(5_000);
+      await route.continue();
+    });
+    await c.locator(tid('show-user-input')).fill('alice');
+    await c.locator(tid('show-user')).click();
+    await waitIn(c, 'carol', 'no placeholder appeared for an image whose link had expired', (i) => {
+      const img = document.querySelector(`[data-testid="gallery-alice"] [data-testid="image-${i}"]`);
+      const card = img && img.closest('.card');
+      const ph = card && card.querySelector('.placeholder');
+      return ph && !ph.hidden && ph.offsetParent !== null &&
+        /link expired or not allowed/.test(ph.textContent) && img.dataset.state === 'error';
+    }, newId, 20_000);
+    const why = await c.locator(`${tid('gallery-alice')} .card .placeholder-reason`).textContent();
+    check(/expired/i.test(why || ''), `carol: the placeholder gives the reason "${why}", not the edge's "expired …"`);
+    // The error shown is the placeholder, not an error banner.
+    await expectNoError(c, 'carol', 'an expired image link');
+    await shot(c, 'carol-link-expired-placeholder');
+    step(`carol sees the placeholder with the edge's reason: "${why.trim()}"`);
+    await cc.unrouteAll({ behavior: 'ignoreErrors' });
+    await cc.close();
+
+    step("alice deletes it: gone from her gallery and from bob's view");
     await a.locator(tid(`delete-${newId}`)).click();
     await waitIn(a, 'alice', 'the deleted image is still in her gallery', (i) =>
       !document.querySelector(`[data-testid="gallery"] [data-testid="image-${i}"]`), newId);
