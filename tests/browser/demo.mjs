@@ -267,6 +267,13 @@ async function scenario(base, outdir) {
     check(r.status === 200, `GET ${p} answered ${r.status}`);
     check((r.headers.get('content-type') || '').includes(type),
       `GET ${p} has Content-Type ${r.headers.get('content-type')}, expected ${type}`);
+    const text = await r.text();
+    check(text.trim().length > 100,
+      `GET ${p} is almost empty (${text.length} bytes): was BIN built from this tree's web/?`);
+    if (p === '/demo') {
+      check(text.includes('data-testid="user-input"'),
+        'GET /demo is not web/index.html of this tree (no data-testid="user-input")');
+    }
   }
 
   const pngFile = path.join(outdir, 'upload-64x48.png');
@@ -278,6 +285,7 @@ async function scenario(base, outdir) {
   try {
     async function open(user) {
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      context.setDefaultTimeout(STEP_MS);
       const page = await context.newPage();
       pages.push([user, page]);
       page.on('pageerror', (e) => pageErrors.push(`${user}: ${e.message}`));
