@@ -148,9 +148,10 @@
   }
 
   // ---- API -----------------------------------------------------------------------------------
-  async function gql(query, variables = {}) {
+  // `token` defaults to the signed-in one; useToken passes a candidate it has not adopted yet.
+  async function gql(query, variables = {}, token = state.token) {
     const headers = { 'content-type': 'application/json', accept: 'application/json' };
-    if (state.token) headers.authorization = `Bearer ${state.token}`;
+    if (token) headers.authorization = `Bearer ${token}`;
     let res;
     try {
       res = await fetch('/graphql', {
@@ -172,7 +173,8 @@
     if (body && Array.isArray(body.errors) && body.errors.length) {
       const first = body.errors[0];
       const code = first.extensions && first.extensions.code;
-      if (code === 'UNAUTHENTICATED' && state.viewer) signedOut();
+      // The signed-in token stopped working (expired, or the server's secret changed).
+      if (code === 'UNAUTHENTICATED' && state.viewer && token === state.token) signedOut();
       throw new ApiError(first.message || 'request failed', code, res.status);
     }
     if (!res.ok || !body || !body.data) {
@@ -241,20 +243,11 @@
     return body.token;
   }
 
+  // Adopts a token only once mediagate has said whose it is.
   async function useToken(token) {
-    const previous = state.token;
+    const data = await gql(Q.viewer, {}, token);
+    if (!data.viewer) throw new ApiError('mediagate did not accept this token (no viewer)');
     state.token = token;
-    let data;
-    try {
-      data = await gql(Q.viewer);
-    } catch (err) {
-      state.token = previous;
-      throw err;
-    }
-    if (!data.viewer) {
-      state.token = previous;
-      throw new ApiError('mediagate did not accept this token (no viewer)');
-    }
     store.setToken(token);
     await becomeViewer(data.viewer);
   }
