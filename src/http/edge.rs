@@ -103,9 +103,10 @@ async fn edge(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
         },
         &trusted,
     );
-    if let Err(rejection) = decision {
-        return refuse(&rejection);
-    }
+    let grant = match decision {
+        Ok(grant) => grant,
+        Err(rejection) => return refuse(&rejection),
+    };
     let raw = req.path().strip_prefix(PREFIX).unwrap_or_default();
     let Ok(key) = percent_encoding::percent_decode_str(raw).decode_utf8() else {
         return s3_error(
@@ -161,13 +162,15 @@ async fn edge(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     if let Some(v) = &object.last_modified {
         res.insert_header((header::LAST_MODIFIED, v.as_str()));
     }
-    // A signed response is for this viewer: browsers may keep it, shared caches may not.
+    // A signed response is for this viewer: browsers may keep it, shared caches may not, and
+    // never past the grant (an unsigned URL opened by cookies must be asked again after them).
+    let left = grant.expires.seconds().saturating_sub(now.seconds());
     res.insert_header((
         header::CACHE_CONTROL,
         object
             .cache_control
-            .as_deref()
-            .unwrap_or("private, max-age=300"),
+            .clone()
+            .unwrap_or_else(|| format!("private, max-age={}", left.min(3600))),
     ));
     let length = u64::try_from(object.content_length).unwrap_or(0);
     if req.method() == actix_web::http::Method::HEAD {
