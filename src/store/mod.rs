@@ -11,6 +11,7 @@ use async_trait::async_trait;
 
 mod postgres;
 mod sqlite;
+mod sqlite_read;
 
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -196,6 +197,9 @@ pub enum StoreError {
     /// Anything else the database said.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// Anything else SQLite said on the read path.
+    #[error("database error: {0}")]
+    Read(#[from] rusqlite::Error),
 }
 
 /// The metadata store. Every method is one round trip (or one transaction).

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -10,6 +11,8 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 use sqlx::{AssertSqlSafe, Row};
+
+use super::sqlite_read::Reader;
 
 use super::{
     Image, ImageId, ImageStatus, PageAfter, SeedReport, Store, StoreError, User, UserId, Visibility,
@@ -70,6 +73,9 @@ const SEED_PROGRESS_EVERY: u64 = 50_000;
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Request-path reads on the caller's thread (files only: an in-memory database exists only
+    /// inside its one sqlx connection).
+    reader: Option<Arc<Reader>>,
 }
 
 impl SqliteStore {
@@ -129,7 +135,16 @@ impl SqliteStore {
                 .await?
         };
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(SqliteStore { pool })
+        let reader = if is_in_memory(url) {
+            None
+        } else {
+            Some(Arc::new(Reader::open(
+                SqliteConnectOptions::from_str(url)?
+                    .get_filename()
+                    .to_owned(),
+            )?))
+        };
+        Ok(SqliteStore { pool, reader })
     }
 
     /// `EXPLAIN QUERY PLAN` of the exact statement `images_by_owner` runs with these arguments (one
@@ -176,21 +191,26 @@ fn bind_images_by_owner<'q>(
     after: Option<&PageAfter>,
     limit: u32,
 ) -> SqliteQuery<'q> {
-    // Distinct, so any list (even one with repeats) fits the slots.
-    let wanted: Vec<&str> = [Visibility::Private, Visibility::Friends, Visibility::Public]
-        .into_iter()
-        .filter(|v| visibilities.contains(v))
-        .map(Visibility::as_str)
-        .collect();
     let mut query = query.bind(owner.as_str()).bind(status.as_str());
-    for slot in 0..VISIBILITY_SLOTS {
-        // "" is no visibility: an empty list matches nothing.
-        query = query.bind(wanted.get(slot).or(wanted.first()).copied().unwrap_or(""));
+    for slot in visibility_slots(visibilities) {
+        query = query.bind(slot);
     }
     if let Some(after) = after {
         query = query.bind(after.created_at_ms).bind(after.id.as_str());
     }
     query.bind(i64::from(limit))
+}
+
+/// The visibility filter's slots for `visibilities`: distinct (so any list, even one with
+/// repeats, fits), shorter lists repeating their first entry, and "" (no visibility) for an
+/// empty list, which then matches nothing.
+pub(super) fn visibility_slots(visibilities: &[Visibility]) -> [&'static str; VISIBILITY_SLOTS] {
+    let wanted: Vec<&'static str> = [Visibility::Private, Visibility::Friends, Visibility::Public]
+        .into_iter()
+        .filter(|v| visibilities.contains(v))
+        .map(Visibility::as_str)
+        .collect();
+    std::array::from_fn(|slot| wanted.get(slot).or(wanted.first()).copied().unwrap_or(""))
 }
 
 fn is_in_memory(url: &str) -> bool {
@@ -246,6 +266,9 @@ impl Store for SqliteStore {
     }
 
     async fn user(&self, id: &UserId) -> Result<Option<User>, StoreError> {
+        if let Some(reader) = &self.reader {
+            return reader.user(id);
+        }
         const SQL: &str = concat!("SELECT ", user_columns!(), " FROM users WHERE id = ?1");
         let row = sqlx::query(SQL)
             .bind(id.as_str())
@@ -255,6 +278,9 @@ impl Store for SqliteStore {
     }
 
     async fn image(&self, id: &ImageId) -> Result<Option<Image>, StoreError> {
+        if let Some(reader) = &self.reader {
+            return reader.image(id);
+        }
         const SQL: &str = concat!("SELECT ", image_columns!(), " FROM images WHERE id = ?1");
         let row = sqlx::query(SQL)
             .bind(id.as_str())
@@ -274,6 +300,9 @@ impl Store for SqliteStore {
         if visibilities.is_empty() {
             return Ok(Vec::new());
         }
+        if let Some(reader) = &self.reader {
+            return reader.images_by_owner(owner, status, visibilities, after, limit);
+        }
         let sql = if after.is_some() {
             IMAGES_BY_OWNER_AFTER
         } else {
@@ -288,6 +317,9 @@ impl Store for SqliteStore {
     }
 
     async fn are_friends(&self, a: &UserId, b: &UserId) -> Result<bool, StoreError> {
+        if let Some(reader) = &self.reader {
+            return reader.are_friends(a, b);
+        }
         let row = sqlx::query("SELECT 1 FROM friendships WHERE user_id = ?1 AND friend_id = ?2")
             .bind(a.as_str())
             .bind(b.as_str())
