@@ -14,6 +14,7 @@ use crate::cloudfront::{
 };
 use crate::config::{Config, read_secret_file};
 use crate::dev;
+use crate::graphql::limits::{CheckedDocuments, Limits};
 use crate::invalidate::{CloudFrontControlPlane, InvalidationQueue};
 use crate::links::{Linker, LinkerSettings};
 use crate::metrics::Metrics;
@@ -201,6 +202,10 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
     };
     Ok(AppState {
         schema: graphql::schema(config.graphql.introspection),
+        checked_documents: CheckedDocuments::new(Limits {
+            max_depth: config.graphql.max_depth,
+            max_aliases: config.graphql.max_aliases,
+        }),
         objects,
         upload_rules: UploadRules::new(&config.uploads),
         upload_limiter: RateLimiter::new(config.uploads.per_minute),

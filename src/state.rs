@@ -9,6 +9,7 @@ use crate::cloudfront::Epoch;
 use crate::config::Config;
 use crate::error::Error;
 use crate::graphql::Schema;
+use crate::graphql::limits::CheckedDocuments;
 use crate::invalidate::InvalidationQueue;
 use crate::links::Linker;
 use crate::metrics::Metrics;
@@ -50,6 +51,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// The GraphQL schema.
     pub schema: Schema,
+    /// Depth and alias checks, remembered per document.
+    pub checked_documents: CheckedDocuments,
     /// The time.
     pub clock: Arc<dyn Clock>,
     /// Users by identity, so a signed-in request costs no database write once the user exists.

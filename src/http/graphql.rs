@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::viewer::authenticate;
 use crate::error::Error;
 use crate::graphql::Context;
-use crate::graphql::limits::{self, Limits, OperationKind};
+use crate::graphql::limits::OperationKind;
 use crate::state::AppState;
 
 /// Registers the routes.
@@ -72,12 +72,10 @@ async fn execute(
     request: GraphQLRequest,
     via_get: bool,
 ) -> HttpResponse {
-    let g = &state.config.graphql;
-    let limits = Limits {
-        max_depth: g.max_depth,
-        max_aliases: g.max_aliases,
-    };
-    match limits::check(&request.query, request.operation_name.as_deref(), limits) {
+    match state
+        .checked_documents
+        .check(&request.query, request.operation_name.as_deref())
+    {
         Ok(Some(OperationKind::Mutation)) if via_get => {
             return error_response(&Error::bad_input("mutations must be sent with POST"));
         }
