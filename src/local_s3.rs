@@ -49,10 +49,18 @@ impl S3 for LocalStore {
         &self,
         req: S3Request<PutObjectInput>,
     ) -> S3Result<S3Response<PutObjectOutput>> {
-        let path = self.root.join(&req.input.bucket).join(&req.input.key);
-        let existed = path.starts_with(&self.root) && path.exists();
+        // Only plain keys are cleaned up: a `..` segment could point outside the store (s3s-fs
+        // refuses such a key itself, so nothing was written for it).
+        let plain = |s: &str| !s.split('/').any(|part| part == ".." || part == ".");
+        let path = (plain(&req.input.bucket) && plain(&req.input.key))
+            .then(|| self.root.join(&req.input.bucket).join(&req.input.key));
+        let existed = path.as_ref().is_some_and(|p| p.exists());
         let result = self.fs.put_object(req).await;
-        if result.is_err() && !existed && path.starts_with(&self.root) && path.is_file() {
+        if let Some(path) = path
+            && result.is_err()
+            && !existed
+            && path.is_file()
+        {
             // s3s-fs 0.14 stored the bytes before finding them wrong; S3 would have kept nothing.
             if let Err(e) = std::fs::remove_file(&path) {
                 tracing::warn!(error = %e, "local S3: could not remove a refused upload");
