@@ -12,7 +12,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{AssertSqlSafe, Row};
 
-use super::sqlite_read::Reader;
+use super::sqlite_read::{ImageTuple, Reader, image_from_tuple};
 
 use super::{
     Image, ImageId, ImageStatus, PageAfter, SeedReport, Store, StoreError, User, UserId, Visibility,
@@ -613,56 +613,12 @@ fn image_from_row(row: &SqliteRow) -> Result<Image, StoreError> {
     })
 }
 
-/// One image as `json_array(id, owner_id, key, visibility, status, content_type, size, sha256,
-/// created_at_ms, updated_at_ms)`.
-type ImageTuple = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    Option<String>,
-    i64,
-    i64,
-);
-
-/// Decodes a page built by `page_of!`.
+/// Decodes a page built by `page_of!`: each image is `json_array(` the image columns `)`.
 fn images_from_json(page: &str) -> Result<Vec<Image>, StoreError> {
     let mut tuples: Vec<ImageTuple> =
         serde_json::from_str(page).map_err(|e| StoreError::Corrupt(format!("image page: {e}")))?;
     tuples.sort_unstable_by(|a, b| (b.8, &b.0).cmp(&(a.8, &a.0)));
-    tuples
-        .into_iter()
-        .map(
-            |(
-                id,
-                owner,
-                key,
-                visibility,
-                status,
-                content_type,
-                size,
-                sha256,
-                created_at_ms,
-                updated_at_ms,
-            )| {
-                Ok(Image {
-                    id: parse_stored("image id", &id, ImageId::parse)?,
-                    owner_id: parse_stored("owner id", &owner, UserId::parse)?,
-                    key,
-                    visibility: parse_stored("visibility", &visibility, Visibility::parse)?,
-                    status: parse_stored("status", &status, ImageStatus::parse)?,
-                    content_type,
-                    size,
-                    sha256,
-                    created_at_ms,
-                    updated_at_ms,
-                })
-            },
-        )
-        .collect()
+    tuples.into_iter().map(image_from_tuple).collect()
 }
 
 /// Reads a stored spelling with `parse`; one we do not know is a corrupt row, not a panic.

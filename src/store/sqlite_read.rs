@@ -162,7 +162,8 @@ impl Reader {
     }
 }
 
-type ImageTuple = (
+/// An image row in column order (also how a sqlx JSON page carries it).
+pub(super) type ImageTuple = (
     String,
     String,
     String,
@@ -194,7 +195,7 @@ fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("{what} {value:?}"))
 }
 
-fn image_from_tuple(t: ImageTuple) -> Result<Image, StoreError> {
+pub(super) fn image_from_tuple(t: ImageTuple) -> Result<Image, StoreError> {
     let (id, owner, key, visibility, status, content_type, size, sha256, created, updated) = t;
     Ok(Image {
         id: ImageId::parse(&id).ok_or_else(|| corrupt("image id", &id))?,
