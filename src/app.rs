@@ -15,6 +15,7 @@ use crate::cloudfront::{
 use crate::config::{Config, read_secret_file};
 use crate::dev;
 use crate::graphql::limits::{CheckedDocuments, Limits};
+use crate::graphql::prepared::PreparedDocuments;
 use crate::invalidate::{CloudFrontControlPlane, InvalidationQueue};
 use crate::links::{Linker, LinkerSettings};
 use crate::metrics::Metrics;
@@ -201,7 +202,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         _ => InvalidationQueue::disabled(),
     };
     Ok(AppState {
-        schema: graphql::schema(config.graphql.introspection),
+        documents: PreparedDocuments::new(Arc::new(graphql::schema(config.graphql.introspection))),
         checked_documents: CheckedDocuments::new(Limits {
             max_depth: config.graphql.max_depth,
             max_aliases: config.graphql.max_aliases,

@@ -8,8 +8,8 @@ use crate::auth::{Authenticator, Identity};
 use crate::cloudfront::Epoch;
 use crate::config::Config;
 use crate::error::Error;
-use crate::graphql::Schema;
 use crate::graphql::limits::CheckedDocuments;
+use crate::graphql::prepared::PreparedDocuments;
 use crate::invalidate::InvalidationQueue;
 use crate::links::Linker;
 use crate::metrics::Metrics;
@@ -49,8 +49,8 @@ pub struct AppState {
     pub links: Linker,
     /// Prometheus metrics.
     pub metrics: Metrics,
-    /// The GraphQL schema.
-    pub schema: Schema,
+    /// The GraphQL schema, and the documents already validated against it.
+    pub documents: PreparedDocuments,
     /// Depth and alias checks, remembered per document.
     pub checked_documents: CheckedDocuments,
     /// The time.

@@ -4,6 +4,7 @@
 mod context;
 pub mod limits;
 mod mutation;
+pub mod prepared;
 mod query;
 mod types;
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
-use juniper::http::GraphQLRequest;
+use juniper::http::{GraphQLRequest, GraphQLResponse};
 use serde::Deserialize;
 
 use super::viewer::authenticate;
@@ -89,7 +89,18 @@ async fn execute(
     let now = state.clock.now();
     let state: Arc<AppState> = state.into_inner();
     let context = Context::new(state.clone(), viewer, now);
-    let response = request.execute(&state.schema, &context).await;
+    let variables = request.variables();
+    let response = GraphQLResponse::from_result(
+        state
+            .documents
+            .execute(
+                &request.query,
+                request.operation_name.as_deref(),
+                &variables,
+                &context,
+            )
+            .await,
+    );
     let status = if response.is_ok() {
         StatusCode::OK
     } else {

@@ -246,3 +246,52 @@ async fn operational_endpoints() {
         .expect("text");
     assert!(html.contains("GraphiQL"));
 }
+
+/// A document is parsed and validated once and then reused; every request still gets its own
+/// variables, its own variable checks and its own operation.
+#[tokio::test]
+async fn a_reused_document_answers_each_request_on_its_own() {
+    let app = TestApp::spawn().await;
+    let alice = app.user("alice").await;
+    for id in ["a-1", "a-2"] {
+        app.image(&alice, id, Visibility::Public).await;
+    }
+    const DOC: &str = "query One($i: ID!) { image(id: $i) { id } } query Other { viewer { id } }";
+    for _ in 0..2 {
+        for id in ["a-1", "a-2", "nope"] {
+            let res = app
+                .client
+                .post(format!("{}/graphql", app.base))
+                .json(&json!({"query": DOC, "operationName": "One", "variables": {"i": id}}))
+                .send()
+                .await
+                .expect("request");
+            let body: Value = res.json().await.expect("json");
+            let want = if id == "nope" {
+                Value::Null
+            } else {
+                json!({"id": id})
+            };
+            assert_eq!(body["data"]["image"], want, "{body}");
+        }
+        let res = app
+            .client
+            .post(format!("{}/graphql", app.base))
+            .json(&json!({"query": DOC, "operationName": "One", "variables": {}}))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), 400);
+        let body: Value = res.json().await.expect("json");
+        assert!(body.to_string().contains("$i"), "{body}");
+        let res = app
+            .client
+            .post(format!("{}/graphql", app.base))
+            .json(&json!({"query": DOC, "operationName": "Other"}))
+            .send()
+            .await
+            .expect("request");
+        let body: Value = res.json().await.expect("json");
+        assert_eq!(body["data"], json!({"viewer": null}), "{body}");
+    }
+}
