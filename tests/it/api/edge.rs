@@ -38,6 +38,21 @@ async fn get(app: &TestApp, url: &str, cookie: Option<&str>) -> (u16, String, Ve
     (status, reason, res.bytes().await.expect("body").to_vec())
 }
 
+/// The signed URL the API gives `token`'s holder for image `id`.
+async fn link_of(app: &TestApp, token: Option<&str>, id: &str) -> String {
+    let (_, body) = app
+        .gql(
+            token,
+            "query($i: ID!) { image(id: $i) { url } }",
+            json!({ "i": id }),
+        )
+        .await;
+    body["data"]["image"]["url"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no url: {body}"))
+        .to_owned()
+}
+
 /// The app's signing key, to make the custom policies the API itself never makes.
 fn signing_key(app: &TestApp) -> SigningKey {
     SigningKey {
@@ -88,17 +103,7 @@ async fn the_edge_serves_signed_links_and_refuses_each_verifier_reason_with_a_wh
     let alice_id = app.user("alice").await;
     let alice = app.token("alice");
     let (id, key) = uploaded(&app, &alice, "p.png", "PUBLIC").await;
-    let (_, body) = app
-        .gql(
-            None,
-            "query($i: ID!) { image(id: $i) { url } }",
-            json!({ "i": id }),
-        )
-        .await;
-    let url = body["data"]["image"]["url"]
-        .as_str()
-        .expect("url")
-        .to_owned();
+    let url = link_of(&app, None, &id).await;
     let plain = format!("{}/edge/{key}", app.base);
     assert!(
         url.starts_with(&format!("{plain}?Expires=")),
@@ -237,17 +242,7 @@ async fn the_edge_answers_range_requests_and_missing_objects() {
     app.user("alice").await;
     let alice = app.token("alice");
     let (id, _) = uploaded(&app, &alice, "r.png", "PRIVATE").await;
-    let (_, body) = app
-        .gql(
-            Some(&alice),
-            "query($i: ID!) { image(id: $i) { url } }",
-            json!({ "i": id }),
-        )
-        .await;
-    let url = body["data"]["image"]["url"]
-        .as_str()
-        .expect("url")
-        .to_owned();
+    let url = link_of(&app, Some(alice.as_str()), &id).await;
     let res = app
         .client
         .get(&url)
@@ -346,17 +341,7 @@ async fn signed_cookies_open_the_viewers_prefix_only_and_a_signed_url_wins() {
     assert_eq!(status, 403);
 
     // A signed URL wins over cookies, both ways.
-    let (_, body) = app
-        .gql(
-            Some(&bob),
-            "query($i: ID!) { image(id: $i) { url } }",
-            json!({ "i": theirs_id }),
-        )
-        .await;
-    let theirs_signed = body["data"]["image"]["url"]
-        .as_str()
-        .expect("url")
-        .to_owned();
+    let theirs_signed = link_of(&app, Some(bob.as_str()), &theirs_id).await;
     assert_eq!(get(&app, &theirs_signed, Some(&jar)).await.0, 200);
     let mine_bad = format!("{mine_plain}?Expires=1&Signature=AAAA&Key-Pair-Id={KEY_ID}");
     let (status, reason, _) = get(&app, &mine_bad, Some(&jar)).await;
