@@ -14,7 +14,7 @@ use crate::cloudfront::{
 };
 use crate::config::{Config, read_secret_file};
 use crate::dev;
-use crate::graphql::limits::{CheckedDocuments, Limits};
+use crate::graphql::limits::Limits;
 use crate::graphql::prepared::PreparedDocuments;
 use crate::invalidate::{CloudFrontControlPlane, InvalidationQueue};
 use crate::links::{Linker, LinkerSettings};
@@ -202,11 +202,13 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         _ => InvalidationQueue::disabled(),
     };
     Ok(AppState {
-        documents: PreparedDocuments::new(Arc::new(graphql::schema(config.graphql.introspection))),
-        checked_documents: CheckedDocuments::new(Limits {
-            max_depth: config.graphql.max_depth,
-            max_aliases: config.graphql.max_aliases,
-        }),
+        documents: PreparedDocuments::new(
+            Arc::new(graphql::schema(config.graphql.introspection)),
+            Limits {
+                max_depth: config.graphql.max_depth,
+                max_aliases: config.graphql.max_aliases,
+            },
+        ),
         objects,
         upload_rules: UploadRules::new(&config.uploads),
         upload_limiter: RateLimiter::new(config.uploads.per_minute),

@@ -8,7 +8,6 @@ use crate::auth::{Authenticator, Identity};
 use crate::cloudfront::Epoch;
 use crate::config::Config;
 use crate::error::Error;
-use crate::graphql::limits::CheckedDocuments;
 use crate::graphql::prepared::PreparedDocuments;
 use crate::invalidate::InvalidationQueue;
 use crate::links::Linker;
@@ -51,8 +50,6 @@ pub struct AppState {
     pub metrics: Metrics,
     /// The GraphQL schema, and the documents already validated against it.
     pub documents: PreparedDocuments,
-    /// Depth and alias checks, remembered per document.
-    pub checked_documents: CheckedDocuments,
     /// The time.
     pub clock: Arc<dyn Clock>,
     /// Users by identity, so a signed-in request costs no database write once the user exists.

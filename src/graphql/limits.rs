@@ -138,84 +138,9 @@ pub fn check(
     Ok(selected)
 }
 
-/// [`check`]'s answers by document: clients send the same few documents over and over (with
-/// different variables), and parsing one again costs more than the rest of a small request.
-/// Keyed by a hash, and the document is compared on a hit, so a collision only costs a parse.
-#[derive(Debug)]
-pub struct CheckedDocuments {
-    limits: Limits,
-    seeds: foldhash::fast::FixedState,
-    cache: moka::sync::Cache<u64, std::sync::Arc<Checked>>,
-}
-
-#[derive(Debug)]
-struct Checked {
-    query: Box<str>,
-    operation_name: Option<Box<str>>,
-    /// The operation kind, or the message of the BAD_USER_INPUT refusal.
-    verdict: Result<Option<OperationKind>, String>,
-}
-
-impl CheckedDocuments {
-    /// Remembers up to 10,000 documents checked against `limits`.
-    pub fn new(limits: Limits) -> CheckedDocuments {
-        CheckedDocuments {
-            limits,
-            seeds: foldhash::fast::FixedState::with_seed(0x6d65_6469_6167_6174),
-            cache: moka::sync::Cache::new(10_000),
-        }
-    }
-
-    /// [`check`], answered from memory for a document seen before.
-    pub fn check(
-        &self,
-        query: &str,
-        operation_name: Option<&str>,
-    ) -> Result<Option<OperationKind>, Error> {
-        use std::hash::BuildHasher as _;
-        let hash = self.seeds.hash_one((query, operation_name));
-        let verdict = match self.cache.get(&hash) {
-            Some(c) if &*c.query == query && c.operation_name.as_deref() == operation_name => {
-                c.verdict.clone()
-            }
-            _ => {
-                let verdict =
-                    check(query, operation_name, self.limits).map_err(|e| e.message().to_owned());
-                self.cache.insert(
-                    hash,
-                    std::sync::Arc::new(Checked {
-                        query: query.into(),
-                        operation_name: operation_name.map(Into::into),
-                        verdict: verdict.clone(),
-                    }),
-                );
-                verdict
-            }
-        };
-        verdict.map_err(Error::bad_input)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn remembered_answers_are_the_same_answers() {
-        let docs = CheckedDocuments::new(LIMITS);
-        let deep = "{ a { b { c { d { e } } } } }";
-        let ok = "mutation M { setVisibility(imageId: \"x\", visibility: PUBLIC) { id } }";
-        for _ in 0..3 {
-            assert_eq!(docs.check(ok, None).unwrap(), Some(OperationKind::Mutation));
-            assert_eq!(docs.check(ok, Some("Other")).unwrap(), None);
-            let err = docs.check(deep, None).unwrap_err();
-            assert_eq!(err.code(), crate::error::Code::BadUserInput);
-            assert_eq!(
-                err.message(),
-                check(deep, None, LIMITS).unwrap_err().message()
-            );
-        }
-    }
 
     const LIMITS: Limits = Limits {
         max_depth: 4,

@@ -1,7 +1,5 @@
 //! `/graphql` (POST, and GET for queries only), `/graphiql`, and `POST /cookies`.
 
-use std::sync::Arc;
-
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -11,7 +9,7 @@ use serde::Deserialize;
 use super::viewer::authenticate;
 use crate::error::Error;
 use crate::graphql::Context;
-use crate::graphql::limits::OperationKind;
+use crate::graphql::prepared::Refused;
 use crate::state::AppState;
 
 /// Registers the routes.
@@ -72,35 +70,30 @@ async fn execute(
     request: GraphQLRequest,
     via_get: bool,
 ) -> HttpResponse {
-    match state
-        .checked_documents
-        .check(&request.query, request.operation_name.as_deref())
-    {
-        Ok(Some(OperationKind::Mutation)) if via_get => {
+    let prepared = state
+        .documents
+        .prepare(&request.query, request.operation_name.as_deref());
+    match &prepared {
+        Ok(p) if via_get && p.is_mutation() => {
             return error_response(&Error::bad_input("mutations must be sent with POST"));
         }
-        Ok(_) => {}
-        Err(e) => return error_response(&e),
+        Err(Refused::Limits(e)) => return error_response(e),
+        _ => {}
     }
     let viewer = match authenticate(&state, &req).await {
         Ok(v) => v,
         Err(e) => return error_response(&e),
     };
-    let now = state.clock.now();
-    let state: Arc<AppState> = state.into_inner();
-    let context = Context::new(state.clone(), viewer, now);
-    let variables = request.variables();
-    let response = GraphQLResponse::from_result(
-        state
-            .documents
-            .execute(
-                &request.query,
-                request.operation_name.as_deref(),
-                &variables,
-                &context,
-            )
-            .await,
-    );
+    let outcome = match prepared {
+        Ok(prepared) => {
+            let now = state.clock.now();
+            let context = Context::new(state.into_inner(), viewer, now);
+            prepared.execute(&request.variables(), &context).await
+        }
+        Err(Refused::Invalid(e)) => Err(e),
+        Err(Refused::Limits(e)) => return error_response(&e),
+    };
+    let response = GraphQLResponse::from_result(outcome);
     let status = if response.is_ok() {
         StatusCode::OK
     } else {
