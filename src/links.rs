@@ -10,8 +10,9 @@ use prometheus::IntCounter;
 use crate::access::{key_to_url_path, owner_prefix};
 use crate::cache::{ExpiryWindow, Lookup, SignatureCache, SignatureKey};
 use crate::cloudfront::{
-    BaseUrl, CannedPolicy, CookieAttributes, CustomPolicy, Epoch, HashAlgorithm, KeyRing, Resource,
-    SignError, SignedCookies, SignedPolicy, TrustedKeys, sign_canned,
+    BaseUrl, CannedPolicy, CookieAttributes, CustomPolicy, Epoch, Grant, HashAlgorithm, KeyRing,
+    Rejection, Request, Resource, SignError, SignedCookies, SignedPolicy, TrustedKeys, sign_canned,
+    verify,
 };
 use crate::error::Error;
 use crate::metrics::Metrics;
@@ -189,9 +190,15 @@ impl Linker {
         self.keys.store(Arc::new(Keys::new(ring)));
     }
 
-    /// The public keys of the ring (what the edge and `verify` trust).
+    /// The public keys of the ring (a copy, for tests and tools).
     pub fn trusted(&self) -> TrustedKeys {
         self.keys.load().ring.trusted().clone()
+    }
+
+    /// Decides `request` as CloudFront with this ring's key group would (the local edge), without
+    /// copying the keys.
+    pub fn verify(&self, request: &Request<'_>) -> Result<Grant, Rejection> {
+        verify(request, self.keys.load().ring.trusted())
     }
 
     /// The id of the key new links are signed with.

@@ -15,7 +15,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::stream;
 
-use crate::cloudfront::{Rejection, Request, verify};
+use crate::cloudfront::{Rejection, Request};
 use crate::s3::GetError;
 use crate::state::AppState;
 
@@ -31,15 +31,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// `name=value` pairs of the Cookie header(s).
-fn cookies(req: &HttpRequest) -> Vec<(String, String)> {
+fn cookies(req: &HttpRequest) -> Vec<(&str, &str)> {
     req.headers()
         .get_all(header::COOKIE)
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
-        .filter_map(|pair| {
-            let (name, value) = pair.trim().split_once('=')?;
-            Some((name.to_owned(), value.to_owned()))
-        })
+        .filter_map(|pair| pair.trim().split_once('='))
         .collect()
 }
 
@@ -88,21 +85,18 @@ fn s3_error(status: StatusCode, code: &str, message: &str) -> HttpResponse {
 
 async fn edge(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let now = state.clock.now();
-    let info = req.connection_info().clone();
     // The URL exactly as the viewer sent it, as CloudFront checks it.
-    let url = format!("{}://{}{}", info.scheme(), info.host(), req.uri());
+    let url = {
+        let info = req.connection_info();
+        format!("{}://{}{}", info.scheme(), info.host(), req.uri())
+    };
     let jar = cookies(&req);
-    let pairs: Vec<(&str, &str)> = jar.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
-    let trusted = state.links.trusted();
-    let decision = verify(
-        &Request {
-            url: &url,
-            cookies: &pairs,
-            client_ip: client_ip(&req),
-            now,
-        },
-        &trusted,
-    );
+    let decision = state.links.verify(&Request {
+        url: &url,
+        cookies: &jar,
+        client_ip: client_ip(&req),
+        now,
+    });
     let grant = match decision {
         Ok(grant) => grant,
         Err(rejection) => return refuse(&rejection),
