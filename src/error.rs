@@ -79,6 +79,12 @@ impl Error {
         Error::new(Code::NotFound, format!("{what} not found"))
     }
 
+    /// `NOT_FOUND` for an image: worded the same whether it does not exist or is hidden from the
+    /// viewer, so the two cannot be told apart.
+    pub fn image_not_found(id: &str) -> Error {
+        Error::not_found(format_args!("image {id:?}"))
+    }
+
     /// `BAD_USER_INPUT`.
     pub fn bad_input(message: impl Into<String>) -> Error {
         Error::new(Code::BadUserInput, message)

@@ -101,10 +101,7 @@ pub async fn complete_upload(state: &AppState, image: Image, now: Epoch) -> Resu
             ));
         }
         ImageStatus::Deleted => {
-            return Err(Error::not_found(format_args!(
-                "image {:?}",
-                image.id.as_str()
-            )));
+            return Err(Error::image_not_found(image.id.as_str()));
         }
         ImageStatus::Pending => {}
     }
@@ -137,10 +134,7 @@ pub async fn complete_upload(state: &AppState, image: Image, now: Epoch) -> Resu
         // Deleted (or completed) meanwhile: report what is there now.
         None => match state.store.image(&image.id).await? {
             Some(current) if current.status == ImageStatus::Ready => Ok(current),
-            _ => Err(Error::not_found(format_args!(
-                "image {:?}",
-                image.id.as_str()
-            ))),
+            _ => Err(Error::image_not_found(image.id.as_str())),
         },
     }
 }
@@ -189,10 +183,7 @@ pub async fn delete_image(
         .set_status(&image.id, image.status, ImageStatus::Deleted, ms(now))
         .await?;
     if hidden.is_none() {
-        return Err(Error::not_found(format_args!(
-            "image {:?}",
-            image.id.as_str()
-        )));
+        return Err(Error::image_not_found(image.id.as_str()));
     }
     state.links.forget(&image.key);
     if image.status == ImageStatus::Ready {

@@ -3,11 +3,11 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::access::{Relation, Viewer, needs_friendship_lookup, relation};
+use crate::access::{Relation, Viewer, may_see, needs_friendship_lookup, relation};
 use crate::cloudfront::Epoch;
 use crate::error::Error;
 use crate::state::AppState;
-use crate::store::UserId;
+use crate::store::{Image, ImageId, UserId};
 
 /// What resolvers see.
 #[derive(Debug)]
@@ -59,6 +59,19 @@ impl Context {
             }
         };
         Ok(relation(&self.viewer, owner, friends))
+    }
+
+    /// The image `id` names and the viewer's relation to its owner, if the viewer may see it;
+    /// `None` both when it does not exist and when it is hidden from this viewer.
+    pub async fn visible_image(&self, id: &str) -> Result<Option<(Image, Relation)>, Error> {
+        let Some(id) = ImageId::parse(id) else {
+            return Ok(None);
+        };
+        let Some(image) = self.state.store.image(&id).await? else {
+            return Ok(None);
+        };
+        let relation = self.relation_to(&image.owner_id).await?;
+        Ok(may_see(relation, &image).then_some((image, relation)))
     }
 
     /// The signed-in user's id, or `UNAUTHENTICATED`.

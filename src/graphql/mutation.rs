@@ -26,24 +26,6 @@ async fn existing_user(context: &Context, user_id: &ID) -> Result<User, Error> {
     context.state.store.user(&id).await?.ok_or_else(not_found)
 }
 
-/// The image `image_id` names if the viewer may see it, with the viewer's relation; NOT_FOUND
-/// otherwise, worded exactly as for an image that does not exist.
-async fn visible_image(context: &Context, image_id: &ID) -> Result<(Image, Relation), Error> {
-    let not_found = || Error::not_found(format_args!("image {:?}", image_id.to_string()));
-    let id = ImageId::parse(image_id).ok_or_else(not_found)?;
-    let image = context
-        .state
-        .store
-        .image(&id)
-        .await?
-        .ok_or_else(not_found)?;
-    let relation = context.relation_to(&image.owner_id).await?;
-    if !access::may_see(relation, &image) {
-        return Err(not_found());
-    }
-    Ok((image, relation))
-}
-
 /// The image if the viewer may `action` it: NOT_FOUND when they may not even see it,
 /// FORBIDDEN when they see it but are not the owner.
 async fn owned_image(
@@ -52,7 +34,10 @@ async fn owned_image(
     action: Action,
 ) -> Result<(Image, Relation), Error> {
     context.require_user()?;
-    let (image, relation) = visible_image(context, image_id).await?;
+    let (image, relation) = context
+        .visible_image(image_id)
+        .await?
+        .ok_or_else(|| Error::image_not_found(image_id))?;
     if !access::allows(relation, image.visibility, action) {
         return Err(Error::forbidden(match action {
             Action::Delete => "only the owner may delete an image",
@@ -99,7 +84,7 @@ impl Mutation {
     /// Harmless to call twice. Someone else's image is NOT_FOUND.
     async fn complete_upload(context: &Context, image_id: ID) -> Result<ImageNode, Error> {
         context.require_user()?;
-        let not_found = || Error::not_found(format_args!("image {:?}", image_id.to_string()));
+        let not_found = || Error::image_not_found(&image_id);
         let id = ImageId::parse(&image_id).ok_or_else(not_found)?;
         let image = context
             .state
@@ -124,9 +109,7 @@ impl Mutation {
         let updated =
             lifecycle::set_visibility(&context.state, &image, visibility.into(), context.now)
                 .await?
-                .ok_or_else(|| {
-                    Error::not_found(format_args!("image {:?}", image_id.to_string()))
-                })?;
+                .ok_or_else(|| Error::image_not_found(&image_id))?;
         Ok(ImageNode::new(updated, relation))
     }
 

@@ -4,9 +4,9 @@ use juniper::{ID, graphql_object};
 
 use super::Context;
 use super::types::{ImageNode, SignedCookie, UserNode};
-use crate::access::{self, Viewer};
+use crate::access::Viewer;
 use crate::error::Error;
-use crate::store::{ImageId, UserId};
+use crate::store::UserId;
 
 /// The root query.
 #[derive(Debug, Clone, Copy)]
@@ -33,14 +33,8 @@ impl Query {
     /// An image by id; null when it does not exist or the viewer may not see it (the two are
     /// indistinguishable on purpose).
     async fn image(context: &Context, id: ID) -> Result<Option<ImageNode>, Error> {
-        let Some(id) = ImageId::parse(&id) else {
-            return Ok(None);
-        };
-        let Some(image) = context.state.store.image(&id).await? else {
-            return Ok(None);
-        };
-        let relation = context.relation_to(&image.owner_id).await?;
-        Ok(access::may_see(relation, &image).then(|| ImageNode::new(image, relation)))
+        let visible = context.visible_image(&id).await?;
+        Ok(visible.map(|(image, relation)| ImageNode::new(image, relation)))
     }
 
     /// CloudFront signed cookies (a wildcard custom policy) for the viewer's own media, scoped to
