@@ -288,6 +288,15 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     ) -> Result<SeedReport, StoreError>;
 }
 
+/// Reads a stored enum or id back; a value no parser accepts is a corrupt row.
+fn parse_stored<T>(
+    what: &str,
+    stored: &str,
+    parse: fn(&str) -> Option<T>,
+) -> Result<T, StoreError> {
+    parse(stored).ok_or_else(|| StoreError::Corrupt(format!("{what} {stored:?}")))
+}
+
 /// Connects to `url` (`sqlite:path` / `sqlite://path`, or `postgres://…`), creating a SQLite file
 /// (and its directory) when missing, and runs the migrations.
 pub async fn connect(url: &str, max_connections: u32) -> Result<Arc<dyn Store>, StoreError> {

@@ -7,7 +7,8 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{AssertSqlSafe, Row};
 
 use super::{
-    Image, ImageId, ImageStatus, PageAfter, SeedReport, Store, StoreError, User, UserId, Visibility,
+    Image, ImageId, ImageStatus, PageAfter, SeedReport, Store, StoreError, User, UserId,
+    Visibility, parse_stored,
 };
 
 /// Columns of `users`, in the order [`user_from_row`] reads them.
@@ -63,23 +64,6 @@ impl std::fmt::Debug for PostgresStore {
 }
 
 impl PostgresStore {
-    /// `sql` is an `UPDATE images SET <column> = $1, updated_at_ms = $2 WHERE id = $3 RETURNING …`.
-    async fn update_image(
-        &self,
-        sql: &'static str,
-        value: &str,
-        id: &ImageId,
-        now_ms: i64,
-    ) -> Result<Option<Image>, StoreError> {
-        let row = sqlx::query(sql)
-            .bind(value)
-            .bind(now_ms)
-            .bind(id.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(image_from_row).transpose()
-    }
-
     /// Connects to `url` (`postgres://…` or `postgresql://…`) and runs the migrations.
     pub async fn connect(url: &str, max_connections: u32) -> Result<PostgresStore, StoreError> {
         let options = PgConnectOptions::from_str(url)?;
@@ -288,8 +272,13 @@ impl Store for PostgresStore {
             "UPDATE images SET visibility = $1, updated_at_ms = $2 WHERE id = $3 RETURNING ",
             image_columns!()
         );
-        self.update_image(SQL, visibility.as_str(), id, now_ms)
-            .await
+        let row = sqlx::query(SQL)
+            .bind(visibility.as_str())
+            .bind(now_ms)
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(image_from_row).transpose()
     }
 
     async fn set_status(
@@ -489,13 +478,4 @@ fn image_from_row(row: &PgRow) -> Result<Image, StoreError> {
         created_at_ms: row.try_get("created_at_ms")?,
         updated_at_ms: row.try_get("updated_at_ms")?,
     })
-}
-
-/// Reads a stored spelling with `parse`; one we do not know is a corrupt row, not a panic.
-fn parse_stored<T>(
-    what: &str,
-    stored: &str,
-    parse: fn(&str) -> Option<T>,
-) -> Result<T, StoreError> {
-    parse(stored).ok_or_else(|| StoreError::Corrupt(format!("{what} {stored:?}")))
 }

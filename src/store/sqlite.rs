@@ -15,7 +15,8 @@ use sqlx::{AssertSqlSafe, Row};
 use super::sqlite_read::{ImageTuple, Reader, image_from_tuple};
 
 use super::{
-    Image, ImageId, ImageStatus, PageAfter, SeedReport, Store, StoreError, User, UserId, Visibility,
+    Image, ImageId, ImageStatus, PageAfter, SeedReport, Store, StoreError, User, UserId,
+    Visibility, parse_stored,
 };
 
 /// Columns of `users`, in the order [`user_from_row`] reads them.
@@ -79,23 +80,6 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
-    /// `sql` is an `UPDATE images SET <column> = ?1, updated_at_ms = ?2 WHERE id = ?3 RETURNING …`.
-    async fn update_image(
-        &self,
-        sql: &'static str,
-        value: &str,
-        id: &ImageId,
-        now_ms: i64,
-    ) -> Result<Option<Image>, StoreError> {
-        let row = sqlx::query(sql)
-            .bind(value)
-            .bind(now_ms)
-            .bind(id.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(image_from_row).transpose()
-    }
-
     /// Opens `url` (`sqlite:path`, `sqlite://path` or `sqlite::memory:`), creating the file and
     /// its directory when missing, and runs the migrations.
     pub async fn connect(url: &str, max_connections: u32) -> Result<SqliteStore, StoreError> {
@@ -386,8 +370,13 @@ impl Store for SqliteStore {
             "UPDATE images SET visibility = ?1, updated_at_ms = ?2 WHERE id = ?3 RETURNING ",
             image_columns!()
         );
-        self.update_image(SQL, visibility.as_str(), id, now_ms)
-            .await
+        let row = sqlx::query(SQL)
+            .bind(visibility.as_str())
+            .bind(now_ms)
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(image_from_row).transpose()
     }
 
     async fn set_status(
@@ -619,13 +608,4 @@ fn images_from_json(page: &str) -> Result<Vec<Image>, StoreError> {
         serde_json::from_str(page).map_err(|e| StoreError::Corrupt(format!("image page: {e}")))?;
     tuples.sort_unstable_by(|a, b| (b.8, &b.0).cmp(&(a.8, &a.0)));
     tuples.into_iter().map(image_from_tuple).collect()
-}
-
-/// Reads a stored spelling with `parse`; one we do not know is a corrupt row, not a panic.
-fn parse_stored<T>(
-    what: &str,
-    stored: &str,
-    parse: fn(&str) -> Option<T>,
-) -> Result<T, StoreError> {
-    parse(stored).ok_or_else(|| StoreError::Corrupt(format!("{what} {stored:?}")))
 }

@@ -14,7 +14,9 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension as _, Row, params};
 
-use super::{Image, ImageId, ImageStatus, PageAfter, StoreError, User, UserId, Visibility};
+use super::{
+    Image, ImageId, ImageStatus, PageAfter, StoreError, User, UserId, Visibility, parse_stored,
+};
 
 /// Idle connections kept; more are opened under load and closed when not needed.
 const MAX_IDLE: usize = 8;
@@ -89,7 +91,7 @@ impl Reader {
         })?;
         row.map(|(id, subject, username, created_at_ms)| {
             Ok(User {
-                id: UserId::parse(&id).ok_or_else(|| corrupt("user id", &id))?,
+                id: parse_stored("user id", &id, UserId::parse)?,
                 subject,
                 username,
                 created_at_ms,
@@ -191,19 +193,14 @@ fn image_tuple(r: &Row<'_>) -> rusqlite::Result<ImageTuple> {
     ))
 }
 
-fn corrupt(what: &str, value: &str) -> StoreError {
-    StoreError::Corrupt(format!("{what} {value:?}"))
-}
-
 pub(super) fn image_from_tuple(t: ImageTuple) -> Result<Image, StoreError> {
     let (id, owner, key, visibility, status, content_type, size, sha256, created, updated) = t;
     Ok(Image {
-        id: ImageId::parse(&id).ok_or_else(|| corrupt("image id", &id))?,
-        owner_id: UserId::parse(&owner).ok_or_else(|| corrupt("owner id", &owner))?,
+        id: parse_stored("image id", &id, ImageId::parse)?,
+        owner_id: parse_stored("owner id", &owner, UserId::parse)?,
         key,
-        visibility: Visibility::parse(&visibility)
-            .ok_or_else(|| corrupt("visibility", &visibility))?,
-        status: ImageStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
+        visibility: parse_stored("visibility", &visibility, Visibility::parse)?,
+        status: parse_stored("status", &status, ImageStatus::parse)?,
         content_type,
         size,
         sha256,
