@@ -47,16 +47,39 @@ macro_rules! page_of {
         concat!(
             "SELECT json_group_array(json_array(",
             image_columns!(),
-            ")) FROM (SELECT ",
-            image_columns!(),
-            " FROM images WHERE owner_id = ?1 AND status = ?2 AND visibility IN (?3, ?4, ?5)",
-            $filter,
-            " ORDER BY created_at_ms DESC, id DESC LIMIT ",
-            $limit,
+            ")) FROM (",
+            page_select!($filter, $limit),
             ")"
         )
     };
 }
+
+/// One page of `images_by_owner`, newest first: the index range scan itself.
+macro_rules! page_select {
+    ($filter:expr, $limit:expr) => {
+        concat!(
+            "SELECT ",
+            image_columns!(),
+            " FROM images WHERE owner_id = ?1 AND status = ?2 AND visibility IN (?3, ?4, ?5)",
+            $filter,
+            " ORDER BY created_at_ms DESC, id DESC LIMIT ",
+            $limit
+        )
+    };
+}
+
+/// One image by id (both read paths).
+pub(super) const IMAGE_BY_ID: &str =
+    concat!("SELECT ", image_columns!(), " FROM images WHERE id = ?1");
+
+/// The page statements the rusqlite reader runs (rows, not JSON), and their query plans.
+pub(super) const PAGE: &str = page_select!("", "?6");
+pub(super) const PAGE_AFTER: &str = page_select!(" AND (created_at_ms, id) < (?6, ?7)", "?8");
+pub(super) const EXPLAIN_PAGE: &str = concat!("EXPLAIN QUERY PLAN ", page_select!("", "?6"));
+pub(super) const EXPLAIN_PAGE_AFTER: &str = concat!(
+    "EXPLAIN QUERY PLAN ",
+    page_select!(" AND (created_at_ms, id) < (?6, ?7)", "?8")
+);
 
 const IMAGES_BY_OWNER: &str = page_of!("", "?6");
 
@@ -141,6 +164,9 @@ impl SqliteStore {
         after: Option<&PageAfter>,
         limit: u32,
     ) -> Result<Vec<String>, StoreError> {
+        if let Some(reader) = &self.reader {
+            return reader.explain_images_by_owner(owner, status, visibilities, after, limit);
+        }
         let sql = if after.is_some() {
             IMAGES_BY_OWNER_AFTER
         } else {
@@ -265,8 +291,7 @@ impl Store for SqliteStore {
         if let Some(reader) = &self.reader {
             return reader.image(id);
         }
-        const SQL: &str = concat!("SELECT ", image_columns!(), " FROM images WHERE id = ?1");
-        let row = sqlx::query(SQL)
+        let row = sqlx::query(IMAGE_BY_ID)
             .bind(id.as_str())
             .fetch_optional(&self.pool)
             .await?;

@@ -14,14 +14,15 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension as _, Row, params};
 
+use super::sqlite::{
+    EXPLAIN_PAGE, EXPLAIN_PAGE_AFTER, IMAGE_BY_ID, PAGE, PAGE_AFTER, visibility_slots,
+};
 use super::{
     Image, ImageId, ImageStatus, PageAfter, StoreError, User, UserId, Visibility, parse_stored,
 };
 
 /// Idle connections kept; more are opened under load and closed when not needed.
 const MAX_IDLE: usize = 8;
-
-const IMAGE_COLUMNS: &str = "id, owner_id, key, visibility, status, content_type, size, sha256, created_at_ms, updated_at_ms";
 
 /// Read-only connections to one database file.
 #[derive(Debug)]
@@ -101,9 +102,8 @@ impl Reader {
     }
 
     pub(super) fn image(&self, id: &ImageId) -> Result<Option<Image>, StoreError> {
-        let sql = format!("SELECT {IMAGE_COLUMNS} FROM images WHERE id = ?1");
         self.with(|c| {
-            c.prepare_cached(&sql)?
+            c.prepare_cached(IMAGE_BY_ID)?
                 .query_row([id.as_str()], image_tuple)
                 .optional()
         })?
@@ -127,40 +127,68 @@ impl Reader {
         after: Option<&PageAfter>,
         limit: u32,
     ) -> Result<Vec<Image>, StoreError> {
-        let wanted = super::sqlite::visibility_slots(visibilities);
-        let [v1, v2, v3] = wanted;
-        let filter = "owner_id = ?1 AND status = ?2 AND visibility IN (?3, ?4, ?5)";
-        let order = "ORDER BY created_at_ms DESC, id DESC";
-        let tuples = self.with(|c| match after {
-            None => c
-                .prepare_cached(&format!(
-                    "SELECT {IMAGE_COLUMNS} FROM images WHERE {filter} {order} LIMIT ?6"
-                ))?
-                .query_map(
-                    params![owner.as_str(), status.as_str(), v1, v2, v3, limit],
-                    image_tuple,
-                )?
-                .collect::<rusqlite::Result<Vec<_>>>(),
-            Some(after) => c
-                .prepare_cached(&format!(
-                    "SELECT {IMAGE_COLUMNS} FROM images WHERE {filter} AND (created_at_ms, id) < (?6, ?7) {order} LIMIT ?8"
-                ))?
-                .query_map(
-                    params![
-                        owner.as_str(),
-                        status.as_str(),
-                        v1,
-                        v2,
-                        v3,
-                        after.created_at_ms,
-                        after.id.as_str(),
-                        limit
-                    ],
-                    image_tuple,
-                )?
-                .collect::<rusqlite::Result<Vec<_>>>(),
-        })?;
-        tuples.into_iter().map(image_from_tuple).collect()
+        let sql = if after.is_some() { PAGE_AFTER } else { PAGE };
+        self.page(sql, owner, status, visibilities, after, limit, image_tuple)?
+            .into_iter()
+            .map(image_from_tuple)
+            .collect()
+    }
+
+    /// `EXPLAIN QUERY PLAN` of the statement `images_by_owner` runs with these arguments.
+    pub(super) fn explain_images_by_owner(
+        &self,
+        owner: &UserId,
+        status: ImageStatus,
+        visibilities: &[Visibility],
+        after: Option<&PageAfter>,
+        limit: u32,
+    ) -> Result<Vec<String>, StoreError> {
+        let sql = if after.is_some() {
+            EXPLAIN_PAGE_AFTER
+        } else {
+            EXPLAIN_PAGE
+        };
+        // EXPLAIN QUERY PLAN's columns: id, parent, notused, detail.
+        self.page(sql, owner, status, visibilities, after, limit, |r| r.get(3))
+    }
+
+    /// Runs a page statement (or its plan) with `images_by_owner`'s arguments.
+    #[allow(clippy::too_many_arguments)]
+    fn page<T>(
+        &self,
+        sql: &str,
+        owner: &UserId,
+        status: ImageStatus,
+        visibilities: &[Visibility],
+        after: Option<&PageAfter>,
+        limit: u32,
+        row: fn(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, StoreError> {
+        let [v1, v2, v3] = visibility_slots(visibilities);
+        let (owner, status) = (owner.as_str(), status.as_str());
+        self.with(|c| {
+            let mut statement = c.prepare_cached(sql)?;
+            match after {
+                None => statement
+                    .query_map(params![owner, status, v1, v2, v3, limit], row)?
+                    .collect(),
+                Some(a) => statement
+                    .query_map(
+                        params![
+                            owner,
+                            status,
+                            v1,
+                            v2,
+                            v3,
+                            a.created_at_ms,
+                            a.id.as_str(),
+                            limit
+                        ],
+                        row,
+                    )?
+                    .collect(),
+            }
+        })
     }
 }
 
