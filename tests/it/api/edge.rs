@@ -296,20 +296,7 @@ async fn signed_cookies_open_the_viewers_prefix_only_and_a_signed_url_wins() {
     let (_, mine) = uploaded(&app, &alice, "mine.png", "PRIVATE").await;
     let (theirs_id, theirs) = uploaded(&app, &bob, "theirs.png", "PUBLIC").await;
 
-    let res = app
-        .client
-        .post(format!("{}/cookies", app.base))
-        .bearer_auth(&alice)
-        .send()
-        .await
-        .expect("POST /cookies");
-    assert_eq!(res.status(), 200);
-    let set: Vec<String> = res
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().expect("ascii").to_owned())
-        .collect();
+    let set = app.set_cookies(&alice).await;
     assert_eq!(set.len(), 3, "{set:?}");
     assert!(
         set.iter().all(|c| c.contains("Path=/edge/alice/")),

@@ -134,6 +134,23 @@ impl TestApp {
         (status, res.json().await.expect("JSON body"))
     }
 
+    /// `POST /cookies` for `token`'s holder: the Set-Cookie headers it answers with.
+    pub async fn set_cookies(&self, token: &str) -> Vec<String> {
+        let res = self
+            .client
+            .post(format!("{}/cookies", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("POST /cookies");
+        assert_eq!(res.status(), 200);
+        res.headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().expect("ascii").to_owned())
+            .collect()
+    }
+
     /// Creates (via the API, so through auth) the user `sub`.
     pub async fn user(&self, sub: &str) -> String {
         let token = self.token(sub);

@@ -174,20 +174,7 @@ async fn signed_cookies_open_only_the_viewers_prefix() {
     );
 
     // POST /cookies sets the same grant with Set-Cookie.
-    let res = app
-        .client
-        .post(format!("{}/cookies", app.base))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("POST /cookies");
-    assert_eq!(res.status(), 200);
-    let set: Vec<String> = res
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().expect("ascii").to_owned())
-        .collect();
+    let set = app.set_cookies(&token).await;
     assert_eq!(set.len(), 3);
     for h in &set {
         assert!(
