@@ -8,7 +8,7 @@ use arc_swap::ArcSwap;
 use prometheus::IntCounter;
 
 use crate::access::{key_to_url_path, owner_prefix};
-use crate::cache::{ExpiryWindow, Lookup, SignatureCache, SignatureKey};
+use crate::cache::{CachedUrl, ExpiryWindow, Lookup, SignatureCache, SignatureKey};
 use crate::cloudfront::{
     BaseUrl, CannedPolicy, CookieAttributes, CustomPolicy, Epoch, Grant, HashAlgorithm, KeyRing,
     Rejection, Request, Resource, SignError, SignedCookies, SignedPolicy, TrustedKeys, sign_canned,
@@ -19,12 +19,18 @@ use crate::metrics::Metrics;
 use crate::store::UserId;
 
 /// A signed link and when it stops working.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Link {
-    /// The URL.
-    pub url: Arc<str>,
+    signed: CachedUrl,
     /// Its expiry.
     pub expires: Epoch,
+}
+
+impl Link {
+    /// The URL.
+    pub fn url(&self) -> &str {
+        self.signed.url()
+    }
 }
 
 /// The key ring and its active id, swapped together.
@@ -132,9 +138,9 @@ impl Linker {
             expires,
             hash: self.hash,
         };
-        let (url, lookup) = self
+        let (signed, lookup) = self
             .cache
-            .get_or_sign(&cache_key, now, self.window.window_end(now), || {
+            .get_or_sign(&cache_key, self.window.window_end(now), || {
                 let started = Instant::now();
                 let policy =
                     CannedPolicy::new(BaseUrl::parse(&self.object_url(key))?, expires, now)?;
@@ -150,7 +156,7 @@ impl Linker {
             Lookup::Miss => self.metrics.cache_misses.inc(),
         }
         self.urls_signed.inc();
-        Ok(Link { url, expires })
+        Ok(Link { signed, expires })
     }
 
     /// Custom-policy cookies granting everything under `owner`'s prefix, scoped to that path.

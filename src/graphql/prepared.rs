@@ -44,14 +44,14 @@ pub struct PreparedDocuments {
     schema: Arc<Schema>,
     limits: Limits,
     seeds: foldhash::fast::FixedState,
-    cache: moka::sync::Cache<u64, Arc<Prepared>>,
+    cache: quick_cache::sync::Cache<u64, Arc<Prepared>>,
 }
 
 impl std::fmt::Debug for PreparedDocuments {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PreparedDocuments")
             .field("limits", &self.limits)
-            .field("entries", &self.cache.entry_count())
+            .field("entries", &self.cache.len())
             .finish_non_exhaustive()
     }
 }
@@ -87,7 +87,7 @@ impl PreparedDocuments {
             schema,
             limits,
             seeds: foldhash::fast::FixedState::with_seed(0x7072_6570_6172_6564),
-            cache: moka::sync::Cache::new(1_000),
+            cache: quick_cache::sync::Cache::new(1_000),
         }
     }
 
@@ -168,9 +168,8 @@ mod tests {
                 }
             }
         }
-        docs.cache.run_pending_tasks();
         assert_eq!(
-            docs.cache.entry_count(),
+            docs.cache.len(),
             2,
             "only the two valid operations are kept"
         );

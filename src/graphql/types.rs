@@ -259,7 +259,7 @@ impl ImageNode {
 
     /// A CloudFront signed URL (canned policy). Identical for every viewer within one expiry window.
     fn url(&self, context: &Context) -> Result<String, Error> {
-        Ok(self.link(context)?.url.to_string())
+        Ok(self.link(context)?.url().to_owned())
     }
 
     /// When `url` stops working, epoch seconds.

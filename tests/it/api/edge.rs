@@ -283,7 +283,7 @@ async fn the_edge_answers_range_requests_and_missing_objects() {
         .links
         .link("alice/nothing/here.png", app.clock_now())
         .expect("link");
-    assert_eq!(get(&app, &link.url, None).await.0, 404);
+    assert_eq!(get(&app, link.url(), None).await.0, 404);
 }
 
 #[tokio::test]
