@@ -6,6 +6,7 @@ pub mod limits;
 mod mutation;
 pub mod prepared;
 mod query;
+mod sync_list;
 mod types;
 
 pub use context::Context;

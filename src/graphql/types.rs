@@ -8,6 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use juniper::{GraphQLEnum, GraphQLObject, ID, graphql_object};
 
 use super::Context;
+use super::sync_list::{SyncFields, SyncList};
 use crate::access::{self, Relation};
 use crate::error::Error;
 use crate::links::Link;
@@ -141,11 +142,13 @@ impl UserNode {
         let end_cursor = images.last().map(encode_cursor);
         // The query already asked only for what `access` allows; asking again per image costs a
         // match and means a store bug shortens a page instead of leaking an image.
-        let nodes = images
-            .into_iter()
-            .filter(|i| access::may_see(relation, i))
-            .map(|image| ImageNode::new(image, relation))
-            .collect();
+        let nodes = SyncList(
+            images
+                .into_iter()
+                .filter(|i| access::may_see(relation, i))
+                .map(|image| ImageNode::new(image, relation))
+                .collect(),
+        );
         Ok(ImageConnection {
             nodes,
             page_info: PageInfo {
@@ -188,6 +191,22 @@ impl ImageNode {
         let link = context.state.links.link(&self.image.key, context.now)?;
         Ok(self.link.get_or_init(|| link).clone())
     }
+}
+
+impl SyncFields for ImageNode {
+    // Every field below but `owner`, which reads the store.
+    const SYNC_FIELDS: &'static [&'static str] = &[
+        "id",
+        "key",
+        "visibility",
+        "status",
+        "contentType",
+        "size",
+        "sha256",
+        "createdAt",
+        "url",
+        "urlExpiresAt",
+    ];
 }
 
 fn rfc3339(ms: i64) -> String {
@@ -274,7 +293,7 @@ impl ImageNode {
 #[graphql(context = Context)]
 pub struct ImageConnection {
     /// The images.
-    pub nodes: Vec<ImageNode>,
+    pub nodes: SyncList<ImageNode>,
     /// Where the next page starts.
     pub page_info: PageInfo,
 }

@@ -295,3 +295,100 @@ async fn a_reused_document_answers_each_request_on_its_own() {
         assert_eq!(body["data"], json!({"viewer": null}), "{body}");
     }
 }
+
+/// A gallery's nodes are resolved by juniper's synchronous executor when they ask only for
+/// fields that do no I/O (`src/graphql/sync_list.rs`), by the async one otherwise; `image(id)` is
+/// always async. Every field of `Image`, asked alone, in fragments, or next to the async `owner`,
+/// must come out of a gallery exactly as `image(id)` gives it.
+#[tokio::test]
+async fn gallery_nodes_resolve_every_image_field_as_image_does() {
+    let app = TestApp::spawn().await;
+    let alice = app.user("alice").await;
+    app.image(&alice, "img-1", Visibility::Public).await;
+    let (_, types) = app
+        .gql(
+            None,
+            "{ __type(name: \"Image\") { fields { name type { kind ofType { kind } } } } }",
+            json!({}),
+        )
+        .await;
+    let fields: Vec<(String, bool)> = types["data"]["__type"]["fields"]
+        .as_array()
+        .expect("Image's fields")
+        .iter()
+        .map(|f| {
+            let kind = f["type"]["ofType"]["kind"]
+                .as_str()
+                .or(f["type"]["kind"].as_str());
+            (
+                f["name"].as_str().expect("name").to_owned(),
+                kind == Some("OBJECT"),
+            )
+        })
+        .collect();
+    let names: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
+    assert!(
+        names.contains(&"owner") && names.contains(&"url") && names.len() >= 11,
+        "{names:?}"
+    );
+
+    let single = |selection: String| {
+        let app = &app;
+        async move {
+            let q = format!("{{ image(id: \"img-1\") {{ {selection} }} }}");
+            let (status, body) = app.gql(None, &q, json!({})).await;
+            assert_eq!(status, 200, "{q}: {body}");
+            body["data"]["image"].clone()
+        }
+    };
+    let gallery = |nodes: String, fragments: &'static str| {
+        let app = &app;
+        let alice = alice.clone();
+        async move {
+            let q = format!(
+                "query($u: ID!) {{ user(id: $u) {{ images {{ nodes {{ {nodes} }} }} }} }} {fragments}"
+            );
+            let (status, body) = app.gql(None, &q, json!({"u": alice})).await;
+            assert_eq!(status, 200, "{q}: {body}");
+            assert!(body.get("errors").is_none(), "{q}: {body}");
+            body["data"]["user"]["images"]["nodes"][0].clone()
+        }
+    };
+
+    let mut everything = Vec::new();
+    for (name, object) in &fields {
+        let selection = if *object {
+            format!("{name} {{ id username }}")
+        } else {
+            name.clone()
+        };
+        let expected = single(selection.clone()).await;
+        assert!(expected.get(name.as_str()).is_some(), "{name}: {expected}");
+        assert_eq!(gallery(selection.clone(), "").await, expected, "{name}");
+        everything.push(selection);
+    }
+    let all = everything.join(" ");
+    let expected = single(all.clone()).await;
+    assert_eq!(gallery(all.clone(), "").await, expected);
+    assert_eq!(
+        gallery("...F".into(), "fragment F on Image { id url }").await,
+        single("id url".into()).await
+    );
+    assert_eq!(
+        gallery(
+            "... on Image { id ...G }".into(),
+            "fragment G on Image { owner { id } }"
+        )
+        .await,
+        single("id owner { id }".into()).await
+    );
+    assert_eq!(
+        gallery("__typename id".into(), "").await,
+        json!({"__typename": "Image", "id": "img-1"})
+    );
+    // The same response key twice, the second asking for an async field: both are answered.
+    assert_eq!(
+        gallery("id } nodes { owner { id } url".into(), "").await,
+        single("id owner { id } url".into()).await
+    );
+}
