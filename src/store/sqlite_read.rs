@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, OptionalExtension as _, Row, params};
 
 use super::sqlite::{
@@ -20,6 +21,9 @@ use super::sqlite::{
 use super::{
     Image, ImageId, ImageStatus, PageAfter, StoreError, User, UserId, Visibility, parse_stored,
 };
+
+/// How much of the database file readers map (SQLite maps at most the file's size).
+const MMAP_BYTES: i64 = 1 << 30;
 
 /// Idle connections kept; more are opened under load and closed when not needed.
 const MAX_IDLE: usize = 8;
@@ -52,6 +56,9 @@ impl Reader {
         conn.busy_timeout(Duration::from_secs(5))?;
         // Read-write flags (so WAL's shared memory can be set up), but no statement may write.
         conn.pragma_update(None, "query_only", true)?;
+        // Pages come from the OS page cache through a mapping instead of a read() and a copy
+        // into this connection's own cache each; every reader shares the one mapping.
+        conn.pragma_update(None, "mmap_size", MMAP_BYTES)?;
         conn.set_prepared_statement_cache_capacity(32);
         Ok(conn)
     }
@@ -104,10 +111,9 @@ impl Reader {
     pub(super) fn image(&self, id: &ImageId) -> Result<Option<Image>, StoreError> {
         self.with(|c| {
             c.prepare_cached(IMAGE_BY_ID)?
-                .query_row([id.as_str()], image_tuple)
+                .query_row([id.as_str()], |r| Ok(image_from_row(r)))
                 .optional()
         })?
-        .map(image_from_tuple)
         .transpose()
     }
 
@@ -128,10 +134,11 @@ impl Reader {
         limit: u32,
     ) -> Result<Vec<Image>, StoreError> {
         let sql = if after.is_some() { PAGE_AFTER } else { PAGE };
-        self.page(sql, owner, status, visibilities, after, limit, image_tuple)?
-            .into_iter()
-            .map(image_from_tuple)
-            .collect()
+        self.page(sql, owner, status, visibilities, after, limit, |r| {
+            Ok(image_from_row(r))
+        })?
+        .into_iter()
+        .collect()
     }
 
     /// `EXPLAIN QUERY PLAN` of the statement `images_by_owner` runs with these arguments.
@@ -206,19 +213,31 @@ pub(super) type ImageTuple = (
     i64,
 );
 
-fn image_tuple(r: &Row<'_>) -> rusqlite::Result<ImageTuple> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-        r.get(7)?,
-        r.get(8)?,
-        r.get(9)?,
-    ))
+/// An image row (`image_columns!` order) read straight from SQLite's buffers: each text is
+/// checked and copied once, and the enums not at all. (Through `String`s it was twice the
+/// allocations, and a third of a gallery page's time.)
+fn image_from_row(r: &Row<'_>) -> Result<Image, StoreError> {
+    let text = |i: usize| -> Result<&str, StoreError> {
+        r.get_ref(i)?
+            .as_str()
+            .map_err(|e| StoreError::Corrupt(format!("image column {i}: {e}")))
+    };
+    let sha256 = match r.get_ref(7)? {
+        ValueRef::Null => None,
+        _ => Some(text(7)?.to_owned()),
+    };
+    Ok(Image {
+        id: parse_stored("image id", text(0)?, ImageId::parse)?,
+        owner_id: parse_stored("owner id", text(1)?, UserId::parse)?,
+        key: text(2)?.to_owned(),
+        visibility: parse_stored("visibility", text(3)?, Visibility::parse)?,
+        status: parse_stored("status", text(4)?, ImageStatus::parse)?,
+        content_type: text(5)?.to_owned(),
+        size: r.get(6)?,
+        sha256,
+        created_at_ms: r.get(8)?,
+        updated_at_ms: r.get(9)?,
+    })
 }
 
 pub(super) fn image_from_tuple(t: ImageTuple) -> Result<Image, StoreError> {
