@@ -392,3 +392,67 @@ async fn gallery_nodes_resolve_every_image_field_as_image_does() {
         single("id owner { id } url".into()).await
     );
 }
+
+/// A row the service cannot read (written behind its back, past SQLite's CHECK constraints) is an
+/// INTERNAL error: the client gets "internal error" and nothing of the cause, and the rest of the
+/// API keeps answering.
+#[tokio::test]
+async fn an_unreadable_row_is_internal_and_hides_its_cause() {
+    let app = TestApp::spawn().await;
+    let alice = app.user("alice").await;
+    app.image(&alice, "fine", Visibility::Public).await;
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(app.dir.path().join("mediagate.db"))
+        .pragma("ignore_check_constraints", "ON");
+    let raw = sqlx::SqlitePool::connect_with(options).await.expect("raw");
+    // An unknown visibility (for `image(id)`), and an id no API could have made, in a PUBLIC
+    // image (for the gallery, which asks only for the visibilities the viewer may see).
+    for (id, visibility) in [("broken", "SECRET"), ("not an id!", "PUBLIC")] {
+        sqlx::query(
+            "INSERT INTO images (id, owner_id, key, visibility, status, content_type, size, \
+             sha256, created_at_ms, updated_at_ms) \
+             VALUES (?1, ?2, ?2 || '/x/x.jpg' || ?1, ?3, 'READY', 'image/jpeg', 1, NULL, 1, 1)",
+        )
+        .bind(id)
+        .bind(&alice)
+        .bind(visibility)
+        .execute(&raw)
+        .await
+        .expect("insert");
+    }
+    raw.close().await;
+
+    for (q, vars) in [
+        ("{ image(id: \"broken\") { id url } }", json!({})),
+        (
+            "query($u: ID!) { user(id: $u) { images { nodes { id } } } }",
+            json!({"u": alice}),
+        ),
+    ] {
+        let (status, body) = app.gql(None, q, vars).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(code(&body), "INTERNAL", "{body}");
+        assert_eq!(
+            body["errors"][0]["message"],
+            json!("internal error"),
+            "{body}"
+        );
+        let text = body.to_string();
+        assert!(
+            !text.contains("SECRET") && !text.contains("not an id") && !text.contains("corrupt"),
+            "the cause leaked: {text}"
+        );
+    }
+    let (_, body) = app
+        .gql(None, "{ image(id: \"fine\") { id } }", json!({}))
+        .await;
+    assert_eq!(body, json!({"data": {"image": {"id": "fine"}}}));
+    let (_, body) = app
+        .gql(None, "{ image(id: \"broken\") { id } }", json!({}))
+        .await;
+    assert_eq!(
+        code(&body),
+        "INTERNAL",
+        "a corrupt row is not a missing one: {body}"
+    );
+}

@@ -87,7 +87,11 @@ impl Served {
     async fn wait_for_log(&self, needle: &str) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while !self.logs.lock().expect("logs").contains(needle) {
-            assert!(Instant::now() < deadline, "no {needle:?} in the logs");
+            assert!(
+                Instant::now() < deadline,
+                "no {needle:?} in the logs:\n{}",
+                self.logs.lock().expect("logs")
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -212,6 +216,59 @@ async fn serve_on_embedded_defaults_then_sigterm() {
             .all(|l| l["request_id"].is_string() && l["status"].is_number()),
         "{logs}"
     );
+}
+
+/// SIGTERM while a request is in flight (its body half sent): the server begins its graceful stop,
+/// and still reads the rest of that request and answers it in full before exiting cleanly.
+#[tokio::test]
+async fn sigterm_lets_a_request_in_flight_finish() {
+    use std::io::{Read as _, Write as _};
+
+    let dir = tempfile::tempdir().expect("dir");
+    let served = Served::start(dir.path());
+    let body = r#"{"query":"{ viewer { id } }"}"#;
+    let (first, rest) = body.split_at(10);
+    let mut conn = std::net::TcpStream::connect(&served.addr).expect("connect");
+    conn.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    // `Expect: 100-continue`: the server answers "100 Continue" once it has read the head and
+    // started on the request, so the signal below cannot arrive before the request is in flight.
+    write!(
+        conn,
+        "POST /graphql HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
+        served.addr,
+        body.len()
+    )
+    .expect("send the head");
+    let mut head = Vec::new();
+    let mut byte = [0u8];
+    while !head.ends_with(b"\r\n\r\n") {
+        conn.read_exact(&mut byte).expect("read 100 Continue");
+        head.push(byte[0]);
+    }
+    assert_eq!(
+        String::from_utf8_lossy(&head).trim_end(),
+        "HTTP/1.1 100 Continue"
+    );
+    conn.write_all(first.as_bytes())
+        .expect("send half the body");
+    served.signal("-TERM");
+    // actix's own line: its workers have begun a graceful stop, with our request still open.
+    served
+        .wait_for_log("graceful worker shutdown; finishing 1 connections")
+        .await;
+
+    conn.write_all(rest.as_bytes()).expect("send the rest");
+    let mut response = String::new();
+    conn.read_to_string(&mut response)
+        .expect("read the response");
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(
+        response.ends_with(r#"{"data":{"viewer":null}}"#),
+        "{response}"
+    );
+    served.stop();
 }
 
 fn write_config(dir: &Path, active: (&str, &str), extra: Option<(&str, &str)>) {
