@@ -127,8 +127,13 @@ impl Linker {
         self.cache.clear();
     }
 
+    /// The expiry of every link made at `now`.
+    pub fn expires_at(&self, now: Epoch) -> Epoch {
+        self.window.expires_at(now)
+    }
+
     /// A canned-policy signed URL for the object `key`, identical for everyone within a window.
-    /// A cache hit allocates nothing but the `Arc` clone.
+    /// A cache hit allocates nothing; it takes one `Arc` clone.
     pub fn link(&self, key: &str, now: Epoch) -> Result<Link, Error> {
         let expires = self.window.expires_at(now);
         let keys = self.keys.load();

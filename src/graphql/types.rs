@@ -1,8 +1,6 @@
 //! GraphQL object types. Nodes are built only after the access rules said the viewer may see
 //! them, and carry the viewer's relation so fields can ask `access` again (e.g. for a link).
 
-use std::sync::OnceLock;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use juniper::{GraphQLEnum, GraphQLObject, ID, graphql_object};
@@ -11,7 +9,6 @@ use super::Context;
 use super::sync_list::{SyncFields, SyncList};
 use crate::access::{self, Relation};
 use crate::error::Error;
-use crate::links::Link;
 use crate::store::{Image, ImageId, ImageStatus, PageAfter, User, Visibility};
 
 /// `first` above this is refused.
@@ -164,32 +161,24 @@ impl UserNode {
 pub struct ImageNode {
     image: Image,
     relation: Relation,
-    link: OnceLock<Link>,
 }
 
 impl ImageNode {
     /// Wraps an image the access rules let the viewer see.
     pub fn new(image: Image, relation: Relation) -> ImageNode {
-        ImageNode {
-            image,
-            relation,
-            link: OnceLock::new(),
-        }
+        ImageNode { image, relation }
     }
 
-    fn link(&self, context: &Context) -> Result<Link, Error> {
-        if let Some(link) = self.link.get() {
-            return Ok(link.clone());
+    /// NOT_FOUND unless the access rules let this image be linked.
+    fn may_link(&self) -> Result<(), Error> {
+        if access::may_link(self.relation, &self.image) {
+            return Ok(());
         }
-        if !access::may_link(self.relation, &self.image) {
-            return Err(Error::not_found(format_args!(
-                "a link for image {:?} (it is {})",
-                self.image.id.as_str(),
-                self.image.status.as_str()
-            )));
-        }
-        let link = context.state.links.link(&self.image.key, context.now)?;
-        Ok(self.link.get_or_init(|| link).clone())
+        Err(Error::not_found(format_args!(
+            "a link for image {:?} (it is {})",
+            self.image.id.as_str(),
+            self.image.status.as_str()
+        )))
     }
 }
 
@@ -278,12 +267,20 @@ impl ImageNode {
 
     /// A CloudFront signed URL (canned policy). Identical for every viewer within one expiry window.
     fn url(&self, context: &Context) -> Result<String, Error> {
-        Ok(self.link(context)?.url().to_owned())
+        self.may_link()?;
+        Ok(context
+            .state
+            .links
+            .link(&self.image.key, context.now)?
+            .url()
+            .to_owned())
     }
 
     /// When `url` stops working, epoch seconds.
     fn url_expires_at(&self, context: &Context) -> Result<i32, Error> {
-        let expires = self.link(context)?.expires.seconds();
+        self.may_link()?;
+        // The expiry of every link made in this request (one `now`), so the same as `url`'s.
+        let expires = context.state.links.expires_at(context.now).seconds();
         Ok(i32::try_from(expires).unwrap_or(i32::MAX))
     }
 }

@@ -54,13 +54,16 @@ macro_rules! page_of {
     };
 }
 
-/// One page of `images_by_owner`, newest first: the index range scan itself.
+/// One page of `images_by_owner`, newest first: the index range scan itself. The visibility test
+/// is spelled with `=` and `OR`: `IN (?3, ?4, ?5)` made SQLite build and drop an ephemeral b-tree
+/// of the three values on every call.
 macro_rules! page_select {
     ($filter:expr, $limit:expr) => {
         concat!(
             "SELECT ",
             image_columns!(),
-            " FROM images WHERE owner_id = ?1 AND status = ?2 AND visibility IN (?3, ?4, ?5)",
+            " FROM images WHERE owner_id = ?1 AND status = ?2",
+            " AND (visibility = ?3 OR visibility = ?4 OR visibility = ?5)",
             $filter,
             " ORDER BY created_at_ms DESC, id DESC LIMIT ",
             $limit

@@ -176,11 +176,12 @@ impl Reader {
         self.with(|c| {
             let mut statement = c.prepare_cached(sql)?;
             match after {
-                None => statement
-                    .query_map(params![owner, status, v1, v2, v3, limit], row)?
-                    .collect(),
-                Some(a) => statement
-                    .query_map(
+                None => gather(
+                    statement.query_map(params![owner, status, v1, v2, v3, limit], row)?,
+                    limit,
+                ),
+                Some(a) => gather(
+                    statement.query_map(
                         params![
                             owner,
                             status,
@@ -192,11 +193,24 @@ impl Reader {
                             limit
                         ],
                         row,
-                    )?
-                    .collect(),
+                    )?,
+                    limit,
+                ),
             }
         })
     }
+}
+
+/// The rows, into a vector sized for the page up front (growing it copied every row a few times).
+fn gather<T>(
+    rows: impl Iterator<Item = rusqlite::Result<T>>,
+    limit: u32,
+) -> rusqlite::Result<Vec<T>> {
+    let mut out = Vec::with_capacity(usize::try_from(limit).unwrap_or(0).min(1024));
+    for row in rows {
+        out.push(row?);
+    }
+    Ok(out)
 }
 
 /// An image row in column order (also how a sqlx JSON page carries it).
