@@ -224,21 +224,21 @@ impl SignatureCache {
     /// The generation for the window ending at `window_end`, opening it (and dropping the one
     /// before, whose window has closed) when it is the first ask in that window. `None` for a
     /// request from a window that has already closed: it is signed without caching.
-    fn generation(&self, window_end: Epoch) -> Option<Arc<Generation>> {
+    fn generation(&self, window_end: Epoch) -> Option<arc_swap::Guard<Arc<Generation>>> {
         loop {
-            let current = self.current.load_full();
+            // A guard, not an `Arc` clone: no shared reference count to bump on every lookup.
+            let current = self.current.load();
             if current.window_end == window_end {
                 return Some(current);
             }
             if current.window_end > window_end {
                 return None;
             }
-            let next = Arc::new(Generation::new(window_end, self.capacity_bytes));
-            let previous = self.current.compare_and_swap(&current, Arc::clone(&next));
-            if Arc::ptr_eq(&*previous, &current) {
-                return Some(next);
-            }
-            // Another request opened a generation first; look again.
+            self.current.compare_and_swap(
+                &*current,
+                Arc::new(Generation::new(window_end, self.capacity_bytes)),
+            );
+            // Whichever request opened the new generation, look again.
         }
     }
 

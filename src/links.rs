@@ -18,12 +18,10 @@ use crate::error::Error;
 use crate::metrics::Metrics;
 use crate::store::UserId;
 
-/// A signed link and when it stops working.
+/// A signed link (its expiry is [`Linker::expires_at`] of the same `now`).
 #[derive(Debug, Clone)]
 pub struct Link {
     signed: CachedUrl,
-    /// Its expiry.
-    pub expires: Epoch,
 }
 
 impl Link {
@@ -161,7 +159,7 @@ impl Linker {
             Lookup::Miss => self.metrics.cache_misses.inc(),
         }
         self.urls_signed.inc();
-        Ok(Link { signed, expires })
+        Ok(Link { signed })
     }
 
     /// Custom-policy cookies granting everything under `owner`'s prefix, scoped to that path.
