@@ -41,6 +41,10 @@ pub fn load_key_ring(config: &Config) -> anyhow::Result<KeyRing> {
             id: KeyPairId::parse(id)?,
             key: keyfile::load_private_key(&s.private_key_file)?,
         },
+        None if !config.dev_mode() => anyhow::bail!(
+            "signing.key_pair_id is not set: outside dev mode links are signed only with the key \
+             your CloudFront key group trusts"
+        ),
         None => {
             let (id, key, generated) = dev::ensure_dev_key(&s.private_key_file)?;
             tracing::warn!(
@@ -73,6 +77,9 @@ pub fn hs256_secret(config: &Config) -> anyhow::Result<(Vec<u8>, bool)> {
         }
         (Some(secret), None) => Ok((secret.clone().into_bytes(), false)),
         (None, Some(path)) => Ok((read_secret_file(path)?.into_bytes(), false)),
+        (None, None) if !config.dev_mode() => anyhow::bail!(
+            "auth.hs256_secret_file is not set: outside dev mode no secret is generated"
+        ),
         (None, None) => Ok((
             dev::ensure_dev_secret(Path::new(dev::DEV_SECRET_FILE))?,
             true,
@@ -139,6 +146,8 @@ async fn object_store(config: &Config) -> anyhow::Result<(ObjectStore, LocalS3)>
     if let Some(target) = S3Target::from_config(&config.s3)? {
         return Ok((ObjectStore::connect(&target).await?, Default::default()));
     }
+    // `check_production` has refused a missing bucket outside dev mode; this holds the line.
+    anyhow::ensure!(config.dev_mode(), "s3.bucket is not set");
     #[cfg(feature = "local-s3")]
     {
         let local =
@@ -157,8 +166,40 @@ async fn object_store(config: &Config) -> anyhow::Result<(ObjectStore, LocalS3)>
     )
 }
 
+/// Says loudly, once at start, which mode runs and what it means.
+fn announce_mode(config: &Config) {
+    if config.dev_mode() {
+        tracing::warn!(
+            explicit = config.dev.is_some(),
+            local_edge = config.cloudfront.domain.is_none(),
+            embedded_s3 = config.s3.bucket.is_none(),
+            "DEV MODE: generated keys and secrets, /dev/token, /demo, GraphiQL, introspection and \
+             /metrics are on{}. Never expose this to the internet; set cloudfront.domain and \
+             s3.bucket (or dev = false) for production.",
+            if config.cloudfront.domain.is_none() {
+                ", and the local edge serves /edge"
+            } else {
+                ""
+            }
+        );
+    } else {
+        tracing::info!(
+            introspection = config.introspection(),
+            graphiql = config.graphiql(),
+            metrics = if config.server.admin_listen.is_some() {
+                "admin listener"
+            } else {
+                "off (set server.admin_listen)"
+            },
+            "production mode: no dev routes (/dev/token, /demo, /edge), nothing generated or embedded"
+        );
+    }
+}
+
 /// Builds the whole state: connects (and migrates) the database, loads keys, sets up identity.
 pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+    config.check_production()?;
+    announce_mode(&config);
     let url = database_url(&config)?;
     let store = store::connect(&url, config.database.max_connections)
         .await
@@ -203,7 +244,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
     };
     Ok(AppState {
         documents: PreparedDocuments::new(
-            Arc::new(graphql::schema(config.graphql.introspection)),
+            Arc::new(graphql::schema(config.introspection())),
             Limits {
                 max_depth: config.graphql.max_depth,
                 max_aliases: config.graphql.max_aliases,

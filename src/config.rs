@@ -14,6 +14,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
+    /// Dev mode: the embedded conveniences (generated signing key and HS256 secret, embedded S3,
+    /// the local edge, `/dev/token`, `/demo`, GraphiQL, introspection and `/metrics` on the main
+    /// listener). Unset: on exactly when neither `cloudfront.domain` nor `s3.bucket` is set, so a
+    /// production-shaped config never gets them by accident. See [`Config::dev_mode`].
+    pub dev: Option<bool>,
     /// HTTP server.
     pub server: ServerConfig,
     /// Metadata database.
@@ -52,6 +57,9 @@ pub struct ServerConfig {
     pub body_limit_bytes: usize,
     /// How long in-flight requests get to finish after SIGTERM.
     pub shutdown_timeout_secs: u64,
+    /// A second listener for operators: `/metrics`, `/healthz` and `/readyz`. Unset: `/metrics`
+    /// is on the main listener in dev mode and nowhere otherwise.
+    pub admin_listen: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -61,6 +69,7 @@ impl Default for ServerConfig {
             workers: 0,
             body_limit_bytes: 64 * 1024,
             shutdown_timeout_secs: 30,
+            admin_listen: None,
         }
     }
 }
@@ -221,10 +230,11 @@ pub struct GraphqlConfig {
     pub max_depth: usize,
     /// Most aliased fields in one document.
     pub max_aliases: usize,
-    /// Answer introspection queries (schema discovery; GraphiQL needs it).
-    pub introspection: bool,
-    /// Serve GraphiQL at `/graphiql`.
-    pub graphiql: bool,
+    /// Answer introspection queries (schema discovery; GraphiQL needs it). Unset: on in dev
+    /// mode only.
+    pub introspection: Option<bool>,
+    /// Serve GraphiQL at `/graphiql`. Unset: in dev mode only.
+    pub graphiql: Option<bool>,
 }
 
 impl Default for GraphqlConfig {
@@ -232,8 +242,8 @@ impl Default for GraphqlConfig {
         GraphqlConfig {
             max_depth: 10,
             max_aliases: 30,
-            introspection: true,
-            graphiql: true,
+            introspection: None,
+            graphiql: None,
         }
     }
 }
@@ -414,6 +424,9 @@ const SECTIONS: [&str; 12] = [
     "log",
 ];
 
+/// Settings outside any section: `MEDIAGATE_DEV` sets `dev`.
+const TOP_LEVEL: [&str; 1] = ["dev"];
+
 /// The file read when `--config` is not given, if it exists.
 pub const DEFAULT_FILE: &str = "mediagate.toml";
 
@@ -449,6 +462,12 @@ impl Config {
             })
             .collect();
         for (key, value) in &prefixed {
+            if TOP_LEVEL.contains(&key.as_str()) {
+                let value: figment::value::Value =
+                    value.parse().unwrap_or_else(|never| match never {});
+                figment = figment.merge(Serialized::global(key, value));
+                continue;
+            }
             // Other MEDIAGATE_* variables (test tooling, wrappers) are not settings; only a near
             // miss of one, a section name with a single underscore, is worth refusing.
             if !key.contains("__") {
@@ -474,6 +493,56 @@ impl Config {
             .map_err(|e| ConfigError::Invalid(one_line(&e)))?;
         config.validate()?;
         Ok(config)
+    }
+
+    /// Whether dev mode is on: `dev` when set, otherwise whether this is the embedded-defaults
+    /// shape (no CloudFront domain and no bucket).
+    pub fn dev_mode(&self) -> bool {
+        self.dev
+            .unwrap_or(self.cloudfront.domain.is_none() && self.s3.bucket.is_none())
+    }
+
+    /// Whether introspection is answered (`graphql.introspection`, or dev mode).
+    pub fn introspection(&self) -> bool {
+        self.graphql.introspection.unwrap_or(self.dev_mode())
+    }
+
+    /// Whether `/graphiql` is served (`graphql.graphiql`, or dev mode).
+    pub fn graphiql(&self) -> bool {
+        self.graphql.graphiql.unwrap_or(self.dev_mode())
+    }
+
+    /// Outside dev mode nothing is generated or embedded: what production needs must be set, and
+    /// the error names each missing setting.
+    pub fn check_production(&self) -> Result<(), ConfigError> {
+        if self.dev_mode() {
+            return Ok(());
+        }
+        let mut missing = Vec::new();
+        if self.signing.key_pair_id.is_none() {
+            missing.push("signing.key_pair_id (with signing.private_key_file): the key your CloudFront key group trusts");
+        }
+        if self.auth.mode == "hs256"
+            && self.auth.hs256_secret.is_none()
+            && self.auth.hs256_secret_file.is_none()
+        {
+            missing.push("auth.hs256_secret_file (or auth.mode = \"oidc\")");
+        }
+        if self.s3.bucket.is_none() {
+            missing.push("s3.bucket");
+        }
+        if self.cloudfront.domain.is_none() {
+            missing.push("cloudfront.domain");
+        }
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(ConfigError::Invalid(format!(
+            "production mode (cloudfront.domain or s3.bucket is set, or dev = false) generates \
+             and embeds nothing; set {}; or set dev = true (MEDIAGATE_DEV=true) for the \
+             development defaults",
+            missing.join(", ")
+        )))
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -654,7 +723,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.cookies.domain.as_deref(), Some("example.com"));
-        assert!(!c.graphql.introspection);
+        assert_eq!(c.graphql.introspection, Some(false));
     }
 
     #[test]

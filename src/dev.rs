@@ -39,7 +39,8 @@ pub fn ensure_dev_key(path: &Path) -> anyhow::Result<(KeyPairId, PrivateKey, boo
 pub fn ensure_dev_secret(path: &Path) -> anyhow::Result<Vec<u8>> {
     if !path.exists() {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            crate::private_files::create_dir_all(dir)
+                .with_context(|| format!("creating {}", dir.display()))?;
         }
         let mut bytes = [0u8; 32];
         openssl::rand::rand_bytes(&mut bytes)?;

@@ -180,6 +180,11 @@ impl InvalidationQueue {
         InvalidationQueue { tx: None }
     }
 
+    /// Whether paths are sent at all (so callers can skip finding them).
+    pub fn is_enabled(&self) -> bool {
+        self.tx.is_some()
+    }
+
     /// Queues the URL path of object `key` (`/` + the path CloudFront sees).
     pub fn queue_key(&self, key: &str) {
         if let Some(tx) = &self.tx {

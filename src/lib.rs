@@ -11,6 +11,7 @@ pub mod cloudfront;
 pub mod config;
 pub mod dev;
 pub mod error;
+pub mod friendship;
 pub mod graphql;
 pub mod http;
 pub mod invalidate;
@@ -20,6 +21,7 @@ pub mod links;
 #[cfg(feature = "local-s3")]
 pub mod local_s3;
 pub mod metrics;
+pub mod private_files;
 pub mod s3;
 pub mod state;
 pub mod store;

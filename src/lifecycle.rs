@@ -24,16 +24,6 @@ pub async fn create_upload(
     now: Epoch,
 ) -> Result<(Image, PresignedRequest), Error> {
     state.upload_limiter.take(owner, now)?;
-    let pending = state.store.count_pending(owner).await?;
-    let max = state.config.uploads.max_pending_per_user;
-    if pending >= u64::from(max) {
-        return Err(Error::new(
-            crate::error::Code::RateLimited,
-            format!(
-                "you have {pending} unfinished uploads (the limit is {max}); complete or delete them first"
-            ),
-        ));
-    }
     let id = ImageId::parse(&uuid::Uuid::now_v7().simple().to_string())
         .ok_or_else(|| Error::internal(anyhow::anyhow!("generated image id is not an id")))?;
     let image = Image {
@@ -60,7 +50,16 @@ pub async fn create_upload(
             state.config.uploads.url_ttl_secs,
         )
         .await?;
-    state.store.insert_image(&image).await?;
+    let max = state.config.uploads.max_pending_per_user;
+    if !state.store.insert_pending_image(&image, max).await? {
+        let pending = state.store.count_pending(owner).await?;
+        return Err(Error::new(
+            crate::error::Code::RateLimited,
+            format!(
+                "you have {pending} unfinished uploads (the limit is {max}); complete or delete them first"
+            ),
+        ));
+    }
     state.metrics.uploads_created.inc();
     Ok((image, put))
 }

@@ -24,7 +24,7 @@
     token: null,
     viewer: null, // { id, username }
     shown: [], // other users whose galleries are on the page, remembered per viewer
-    friends: new Set(), // friends added or confirmed from this browser (the API has no list)
+    friends: new Set(), // users the API said are friends (User.isFriend), refreshed with each gallery
     cookieMode: false,
     cookieExpiresAt: 0, // epoch s
     cookieTimer: 0,
@@ -69,10 +69,8 @@
   };
 
   const shownKey = () => `mediagate.demo.shown.${state.viewer.id}`;
-  const friendsKey = () => `mediagate.demo.friends.${state.viewer.id}`;
   const saveLists = () => {
     store.set(shownKey(), state.shown);
-    store.set(friendsKey(), [...state.friends]);
   };
 
   // ---- messages ------------------------------------------------------------------------------
@@ -190,7 +188,7 @@
   const Q = {
     viewer: 'query Viewer { viewer { id username } }',
     gallery: `query Gallery($id: ID!, $first: Int!, $after: String) {
-      user(id: $id) { id username
+      user(id: $id) { id username isFriend
         images(first: $first, after: $after) {
           nodes { ${GALLERY_FIELDS} }
           pageInfo { endCursor hasNextPage } } } }`,
@@ -206,8 +204,14 @@
       setVisibility(imageId: $id, visibility: $v) { ${IMAGE_FIELDS} } }`,
     deleteImage: `mutation DeleteImage($id: ID!) {
       deleteImage(imageId: $id) { method url headers { name value } expiresAt } }`,
-    addFriend: 'mutation AddFriend($id: ID!) { addFriend(userId: $id) { id username } }',
+    requestFriend: `mutation RequestFriend($id: ID!) {
+      requestFriend(userId: $id) { to { id username } status } }`,
+    acceptFriend: 'mutation AcceptFriend($id: ID!) { acceptFriend(userId: $id) { id username } }',
+    declineFriend: 'mutation DeclineFriend($id: ID!) { declineFriend(userId: $id) }',
     removeFriend: 'mutation RemoveFriend($id: ID!) { removeFriend(userId: $id) { id username } }',
+    friendRequests: `query FriendRequests { friendRequests {
+      incoming { from { id username } }
+      outgoing { to { id username } } } }`,
   };
 
   // ---- signing in ----------------------------------------------------------------------------
@@ -256,7 +260,6 @@
     resetViewerState();
     state.viewer = viewer;
     state.shown = store.get(shownKey(), []).filter((id) => typeof id === 'string' && id !== viewer.id);
-    state.friends = new Set(store.get(friendsKey(), []));
     $('#viewer-name').textContent = viewer.username && viewer.username !== viewer.id
       ? `${viewer.username} (${viewer.id})`
       : viewer.id;
@@ -273,7 +276,7 @@
     state.galleries.set(viewer.id, own);
     for (const id of state.shown) addGallerySection(id);
     say(`Signed in as ${viewer.id}.`);
-    await refreshAll();
+    await Promise.all([refreshAll(), loadFriendRequests()]);
   }
 
   function resetViewerState() {
@@ -409,6 +412,11 @@
       } else {
         const conn = user.images;
         const owner = { id: user.id, username: user.username };
+        if (!g.own) {
+          if (user.isFriend) state.friends.add(user.id);
+          else state.friends.delete(user.id);
+          renderFriendship(g);
+        }
         reconcile(g, conn.nodes.map((n) => ({ ...n, owner })), more);
         g.endCursor = conn.pageInfo.endCursor;
         g.more.hidden = !conn.pageInfo.hasNextPage;
@@ -837,26 +845,70 @@
     return addGallerySection(id);
   }
 
+  // Friendship takes both sides: a request here, an acceptance on the other side.
   async function befriend(id) {
-    const user = (await gql(Q.addFriend, { id })).addFriend;
-    state.friends.add(user.id);
-    const g = showUser(user.id);
-    renderFriendship(g);
-    saveLists();
-    say(`${user.username || user.id} and you are friends: each sees the other's Friends images.`);
-    await loadGallery(g, false);
+    const req = (await gql(Q.requestFriend, { id })).requestFriend;
+    const name = req.to.username || req.to.id;
+    const g = showUser(req.to.id);
+    if (req.status === 'ACCEPTED') {
+      say(`${name} and you are friends: each sees the other's Friends images.`);
+    } else {
+      say(`Friend request sent to ${name}: once they accept it, each of you sees the other's Friends images.`);
+    }
+    await Promise.all([loadGallery(g, false), loadFriendRequests()]);
   }
 
   async function unfriend(id) {
     const user = (await gql(Q.removeFriend, { id })).removeFriend;
-    state.friends.delete(user.id);
-    saveLists();
     const g = state.galleries.get(user.id);
-    if (g) {
-      renderFriendship(g);
-      await loadGallery(g, false);
-    }
+    if (g) await loadGallery(g, false);
     say(`${user.username || user.id} is no longer your friend.`);
+  }
+
+  async function answerRequest(id, accept) {
+    if (accept) {
+      const user = (await gql(Q.acceptFriend, { id })).acceptFriend;
+      const g = showUser(user.id);
+      say(`${user.username || user.id} and you are friends: each sees the other's Friends images.`);
+      await loadGallery(g, false);
+    } else {
+      await gql(Q.declineFriend, { id });
+      say(`Request ${id === state.viewer.id ? '' : `with ${id} `}removed.`);
+    }
+    await loadFriendRequests();
+  }
+
+  function requestItem(user, incoming) {
+    const li = document.createElement('li');
+    li.className = 'row';
+    li.dataset.userId = user.id;
+    const label = document.createElement('span');
+    label.textContent = incoming
+      ? `${user.username || user.id} asks to be your friend`
+      : `waiting for ${user.username || user.id}`;
+    li.append(label);
+    const buttons = incoming ? [['Accept', true], ['Decline', false]] : [['Withdraw', false]];
+    for (const [text, accept] of buttons) {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'small';
+      b.textContent = text;
+      b.dataset.testid = `${text.toLowerCase()}-${user.id}`;
+      b.onclick = () => action(() => answerRequest(user.id, accept));
+      li.append(b);
+    }
+    return li;
+  }
+
+  async function loadFriendRequests() {
+    if (!state.viewer) return;
+    const { incoming, outgoing } = (await gql(Q.friendRequests, {})).friendRequests;
+    const list = $('#friend-requests');
+    list.replaceChildren(
+      ...incoming.map((r) => requestItem(r.from, true)),
+      ...outgoing.map((r) => requestItem(r.to, false)),
+    );
+    list.hidden = list.children.length === 0;
   }
 
   $('#friend-form').addEventListener('submit', (ev) => {

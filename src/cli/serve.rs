@@ -59,13 +59,24 @@ async fn serve(config: Config, config_file: Option<PathBuf>) -> anyhow::Result<(
     let state = Arc::new(build_state(config, Arc::new(SystemClock)).await?);
     let app = Application::build(state.clone())?;
     let addr = app.addr();
-    tracing::info!(%addr, active_key = state.links.active_key_id(), "listening");
+    tracing::info!(%addr, admin = ?app.admin_addr(), active_key = state.links.active_key_id(), "listening");
     // Scripts read these lines; one that closed its end of the pipe must not stop the service.
     let mut out = std::io::stdout();
+    let graphiql = if state.config.graphiql() {
+        ", GraphiQL at /graphiql"
+    } else {
+        ""
+    };
     let _ = writeln!(
         out,
-        "mediagate listening on http://{addr} (GraphQL at /graphql, GraphiQL at /graphiql)"
+        "mediagate listening on http://{addr} (GraphQL at /graphql{graphiql})"
     );
+    if let Some(admin) = app.admin_addr() {
+        let _ = writeln!(
+            out,
+            "admin listening on http://{admin} (/metrics, /healthz, /readyz)"
+        );
+    }
     #[cfg(feature = "local-s3")]
     if let Some(local) = &state.local_s3 {
         let _ = writeln!(

@@ -2,6 +2,7 @@
 //! document is executed.
 
 mod context;
+mod friends;
 pub mod limits;
 mod mutation;
 pub mod prepared;

@@ -3,13 +3,14 @@
 use juniper::{ID, graphql_object};
 
 use super::Context;
+use super::friends::{FriendRequestNode, GqlFriendRequestStatus};
 use super::types::{
     CreateUploadInput, GqlVisibility, ImageNode, PresignedRequestNode, UploadTicket, UserNode,
 };
 use crate::access::{self, Action, Relation};
 use crate::error::Error;
-use crate::lifecycle;
-use crate::store::{Image, ImageId, User, UserId};
+use crate::store::{Befriend, FriendRequest, Image, ImageId, User, UserId};
+use crate::{friendship, lifecycle};
 
 /// The root mutation.
 #[derive(Debug, Clone, Copy)]
@@ -121,27 +122,55 @@ impl Mutation {
             .await?
             .into())
     }
-    /// Makes you and `userId` friends (both ways): each sees the other's FRIENDS images.
-    async fn add_friend(context: &Context, user_id: ID) -> Result<UserNode, Error> {
+    /// Asks `userId` to be your friend. Nothing changes until they accept; if they had already
+    /// asked you, this accepts their request (status ACCEPTED). Asking again is harmless.
+    async fn request_friend(context: &Context, user_id: ID) -> Result<FriendRequestNode, Error> {
         let me = context.require_user()?;
         let other = existing_user(context, &user_id).await?;
-        if other.id == *me {
-            return Err(Error::bad_input("you cannot befriend yourself"));
-        }
-        context
-            .state
-            .store
-            .add_friendship(me, &other.id, now_ms(context))
-            .await?;
+        let now = now_ms(context);
+        let outcome = friendship::request(&context.state, me, &other.id, now).await?;
+        context.forget_friendships();
+        Ok(FriendRequestNode {
+            request: FriendRequest {
+                from: me.clone(),
+                to: other.id,
+                created_at_ms: now,
+            },
+            status: match outcome {
+                Befriend::Requested | Befriend::TooManyRequests => GqlFriendRequestStatus::Pending,
+                Befriend::Accepted | Befriend::AlreadyFriends => GqlFriendRequestStatus::Accepted,
+            },
+        })
+    }
+
+    /// Accepts the friend request `userId` sent you: from now on each sees the other's FRIENDS
+    /// images. NOT_FOUND when they have not asked.
+    async fn accept_friend(context: &Context, user_id: ID) -> Result<UserNode, Error> {
+        let me = context.require_user()?;
+        let other = existing_user(context, &user_id).await?;
+        friendship::accept(&context.state, me, &other.id, now_ms(context)).await?;
         context.forget_friendships();
         Ok(UserNode(other))
     }
 
-    /// Ends a friendship (both ways); harmless when there was none.
+    /// Declines the request `userId` sent you, or withdraws the one you sent them. True when
+    /// there was one.
+    async fn decline_friend(context: &Context, user_id: ID) -> Result<bool, Error> {
+        let me = context.require_user()?;
+        let other = existing_user(context, &user_id).await?;
+        Ok(context
+            .state
+            .store
+            .remove_friend_request(me, &other.id)
+            .await?)
+    }
+
+    /// Ends a friendship, from either side: their FRIENDS images and yours are hidden from each
+    /// other at once. Harmless when you were not friends.
     async fn remove_friend(context: &Context, user_id: ID) -> Result<UserNode, Error> {
         let me = context.require_user()?;
         let other = existing_user(context, &user_id).await?;
-        context.state.store.remove_friendship(me, &other.id).await?;
+        friendship::end(&context.state, me, &other.id).await?;
         context.forget_friendships();
         Ok(UserNode(other))
     }

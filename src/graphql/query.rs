@@ -3,9 +3,11 @@
 use juniper::{ID, graphql_object};
 
 use super::Context;
+use super::friends::FriendRequests;
 use super::types::{ImageNode, SignedCookie, UserNode};
 use crate::access::Viewer;
 use crate::error::Error;
+use crate::friendship::MAX_LISTED_REQUESTS;
 use crate::store::UserId;
 
 /// The root query.
@@ -56,5 +58,17 @@ impl Query {
                 expires_at,
             })
             .collect())
+    }
+
+    /// Your friend requests that wait for an answer: those sent to you (accept or decline them)
+    /// and those you sent (decline withdraws one).
+    async fn friend_requests(context: &Context) -> Result<FriendRequests, Error> {
+        let me = context.require_user()?;
+        let requests = context
+            .state
+            .store
+            .friend_requests(me, MAX_LISTED_REQUESTS)
+            .await?;
+        Ok(FriendRequests::of(me, requests))
     }
 }

@@ -107,6 +107,11 @@ impl UserNode {
         &self.0.username
     }
 
+    /// Whether you and this user are friends (false when you are not signed in, or it is you).
+    async fn is_friend(&self, context: &Context) -> Result<bool, Error> {
+        Ok(context.relation_to(&self.0.id).await? == Relation::Friend)
+    }
+
     /// The user's READY images the viewer may see, newest first.
     async fn images(
         &self,
@@ -198,7 +203,7 @@ impl SyncFields for ImageNode {
     ];
 }
 
-fn rfc3339(ms: i64) -> String {
+pub(super) fn rfc3339(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
     let millis = ms.rem_euclid(1000);
     let days = secs.div_euclid(86_400);

@@ -154,7 +154,7 @@ async fn get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
 }
 
 async fn graphiql(state: web::Data<AppState>) -> HttpResponse {
-    if !state.config.graphql.graphiql {
+    if !state.config.graphiql() {
         return HttpResponse::NotFound().finish();
     }
     HttpResponse::Ok()

@@ -5,11 +5,15 @@ use serde_json::json;
 
 use crate::state::AppState;
 
-/// Registers the routes.
+/// Registers `/healthz` and `/readyz` (on every listener: load balancers probe them).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz))
-        .route("/metrics", web::get().to(metrics));
+        .route("/readyz", web::get().to(readyz));
+}
+
+/// Registers `/metrics`: on the admin listener, or on the main one in dev mode only.
+pub fn configure_metrics(cfg: &mut web::ServiceConfig) {
+    cfg.route("/metrics", web::get().to(metrics));
 }
 
 async fn healthz() -> HttpResponse {

@@ -10,7 +10,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 mod postgres;
+mod postgres_friends;
 mod sqlite;
+mod sqlite_friends;
 mod sqlite_read;
 
 pub use postgres::PostgresStore;
@@ -170,6 +172,30 @@ pub struct PageAfter {
     pub id: ImageId,
 }
 
+/// A friend request waiting for an answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FriendRequest {
+    /// Who asked.
+    pub from: UserId,
+    /// Who is asked.
+    pub to: UserId,
+    /// When, epoch milliseconds.
+    pub created_at_ms: i64,
+}
+
+/// What asking for a friendship did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Befriend {
+    /// The request waits for the other side.
+    Requested,
+    /// The other side had asked too: they are friends now.
+    Accepted,
+    /// They were friends already; nothing changed.
+    AlreadyFriends,
+    /// The asker has too many unanswered requests; nothing was written.
+    TooManyRequests,
+}
+
 /// What the seeder did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SeedReport {
@@ -238,14 +264,52 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// Whether `a` and `b` are friends (friendship is symmetric).
     async fn are_friends(&self, a: &UserId, b: &UserId) -> Result<bool, StoreError>;
 
-    /// Makes `a` and `b` friends (both directions); idempotent.
-    async fn add_friendship(&self, a: &UserId, b: &UserId, now_ms: i64) -> Result<(), StoreError>;
+    /// `from` asks `to` for a friendship. Nothing is written to `friendships` unless `to` had
+    /// already asked `from` (both sides asked: that is consent from both). A new request is
+    /// refused once `from` has `max_outgoing` unanswered ones; asking again is harmless.
+    async fn request_friendship(
+        &self,
+        from: &UserId,
+        to: &UserId,
+        max_outgoing: u32,
+        now_ms: i64,
+    ) -> Result<Befriend, StoreError>;
 
-    /// Ends a friendship (both directions); idempotent.
-    async fn remove_friendship(&self, a: &UserId, b: &UserId) -> Result<(), StoreError>;
+    /// `me` accepts `from`'s request: the request goes and the friendship (both directions) is
+    /// written, in one transaction. `false` when `from` has not asked (nothing is written).
+    async fn accept_friendship(
+        &self,
+        me: &UserId,
+        from: &UserId,
+        now_ms: i64,
+    ) -> Result<bool, StoreError>;
+
+    /// Removes a request between `a` and `b` in either direction (declined, or withdrawn by
+    /// the one who asked). `false` when there was none.
+    async fn remove_friend_request(&self, a: &UserId, b: &UserId) -> Result<bool, StoreError>;
+
+    /// Ends a friendship (both directions), and any request between the two. `false` when they
+    /// were not friends.
+    async fn remove_friendship(&self, a: &UserId, b: &UserId) -> Result<bool, StoreError>;
+
+    /// Requests to and from `user` still waiting for an answer, newest first, at most `limit`.
+    async fn friend_requests(
+        &self,
+        user: &UserId,
+        limit: u32,
+    ) -> Result<Vec<FriendRequest>, StoreError>;
 
     /// Inserts an image; `Conflict` when the id or key exists.
     async fn insert_image(&self, image: &Image) -> Result<(), StoreError>;
+
+    /// Inserts a PENDING upload unless its owner already has `max_pending` PENDING images; the
+    /// count and the insert are one atomic step, so parallel calls never pass the cap. `false`
+    /// (and nothing written) at the cap.
+    async fn insert_pending_image(
+        &self,
+        image: &Image,
+        max_pending: u32,
+    ) -> Result<bool, StoreError>;
 
     /// Sets an image's visibility; returns the updated image, `None` when it does not exist.
     async fn set_visibility(

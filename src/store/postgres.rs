@@ -6,9 +6,10 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{AssertSqlSafe, Row};
 
+use super::postgres_friends as friends;
 use super::{
-    Image, ImageId, ImageStatus, PageAfter, SeedReport, Store, StoreError, User, UserId,
-    Visibility, parse_stored,
+    Befriend, FriendRequest, Image, ImageId, ImageStatus, PageAfter, SeedReport, Store, StoreError,
+    User, UserId, Visibility, parse_stored,
 };
 
 /// Columns of `users`, in the order [`user_from_row`] reads them.
@@ -214,29 +215,39 @@ impl Store for PostgresStore {
         Ok(row.is_some())
     }
 
-    async fn add_friendship(&self, a: &UserId, b: &UserId, now_ms: i64) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO friendships (user_id, friend_id, created_at_ms) VALUES ($1, $2, $3), ($2, $1, $3)
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(a.as_str())
-        .bind(b.as_str())
-        .bind(now_ms)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+    async fn request_friendship(
+        &self,
+        from: &UserId,
+        to: &UserId,
+        max_outgoing: u32,
+        now_ms: i64,
+    ) -> Result<Befriend, StoreError> {
+        friends::request(&self.pool, from, to, max_outgoing, now_ms).await
     }
 
-    async fn remove_friendship(&self, a: &UserId, b: &UserId) -> Result<(), StoreError> {
-        sqlx::query(
-            "DELETE FROM friendships
-             WHERE (user_id = $1 AND friend_id = $2) OR (user_id = $2 AND friend_id = $1)",
-        )
-        .bind(a.as_str())
-        .bind(b.as_str())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+    async fn accept_friendship(
+        &self,
+        me: &UserId,
+        from: &UserId,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        friends::accept(&self.pool, me, from, now_ms).await
+    }
+
+    async fn remove_friend_request(&self, a: &UserId, b: &UserId) -> Result<bool, StoreError> {
+        friends::remove_request(&self.pool, a, b).await
+    }
+
+    async fn remove_friendship(&self, a: &UserId, b: &UserId) -> Result<bool, StoreError> {
+        friends::remove(&self.pool, a, b).await
+    }
+
+    async fn friend_requests(
+        &self,
+        user: &UserId,
+        limit: u32,
+    ) -> Result<Vec<FriendRequest>, StoreError> {
+        friends::requests(&self.pool, user, limit).await
     }
 
     async fn insert_image(&self, image: &Image) -> Result<(), StoreError> {
@@ -260,6 +271,43 @@ impl Store for PostgresStore {
             .await
             .map_err(|e| conflict_or_database(e, || format!("image {}", image.id)))?;
         Ok(())
+    }
+
+    async fn insert_pending_image(
+        &self,
+        image: &Image,
+        max_pending: u32,
+    ) -> Result<bool, StoreError> {
+        // The owner's row lock orders concurrent uploads of one user; the INSERT, a new
+        // statement, then counts what the previous holder committed (READ COMMITTED).
+        const SQL: &str = concat!(
+            "INSERT INTO images (",
+            image_columns!(),
+            ") SELECT $1, $2, $3, $4, 'PENDING', $5, $6, $7, $8, $9",
+            " WHERE (SELECT count(*) FROM images WHERE owner_id = $2 AND status = 'PENDING') < $10"
+        );
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT 1 FROM users WHERE id = $1 FOR UPDATE")
+            .bind(image.owner_id.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+        let inserted = sqlx::query(SQL)
+            .bind(image.id.as_str())
+            .bind(image.owner_id.as_str())
+            .bind(&image.key)
+            .bind(image.visibility.as_str())
+            .bind(&image.content_type)
+            .bind(image.size)
+            .bind(image.sha256.as_deref())
+            .bind(image.created_at_ms)
+            .bind(image.updated_at_ms)
+            .bind(i64::from(max_pending))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| conflict_or_database(e, || format!("image {}", image.id)))?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(inserted > 0)
     }
 
     async fn set_visibility(

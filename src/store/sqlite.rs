@@ -12,11 +12,12 @@ use sqlx::sqlite::{
 };
 use sqlx::{AssertSqlSafe, Row};
 
+use super::sqlite_friends as friends;
 use super::sqlite_read::{ImageTuple, Reader, image_from_tuple};
 
 use super::{
-    Image, ImageId, ImageStatus, PageAfter, SeedReport, Store, StoreError, User, UserId,
-    Visibility, parse_stored,
+    Befriend, FriendRequest, Image, ImageId, ImageStatus, PageAfter, SeedReport, Store, StoreError,
+    User, UserId, Visibility, parse_stored,
 };
 
 /// Columns of `users`, in the order [`user_from_row`] reads them.
@@ -131,6 +132,14 @@ impl SqliteStore {
             {
                 create_dir(dir).await?;
             }
+            // Before SQLite opens it: SQLite would create it 0644, and its -wal and -shm files
+            // take the database file's mode.
+            crate::private_files::create_file(options.get_filename()).map_err(|e| {
+                configuration(format!(
+                    "cannot create the database file {}: {e}",
+                    options.get_filename().display()
+                ))
+            })?;
             // WAL: readers never wait for the writer. NORMAL: no fsync per commit; in WAL mode that
             // still survives a crash of the process, only a power cut can lose the last commits.
             let options = options
@@ -235,15 +244,16 @@ fn is_in_memory(url: &str) -> bool {
 }
 
 async fn create_dir(dir: &Path) -> Result<(), StoreError> {
-    tokio::fs::create_dir_all(dir).await.map_err(|e| {
-        StoreError::Database(sqlx::Error::Configuration(
-            format!(
-                "cannot create the database directory {}: {e}",
-                dir.display()
-            )
-            .into(),
+    crate::private_files::create_dir_all(dir).map_err(|e| {
+        configuration(format!(
+            "cannot create the database directory {}: {e}",
+            dir.display()
         ))
     })
+}
+
+fn configuration(message: String) -> StoreError {
+    StoreError::Database(sqlx::Error::Configuration(message.into()))
 }
 
 #[async_trait]
@@ -340,29 +350,39 @@ impl Store for SqliteStore {
         Ok(row.is_some())
     }
 
-    async fn add_friendship(&self, a: &UserId, b: &UserId, now_ms: i64) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO friendships (user_id, friend_id, created_at_ms) VALUES (?1, ?2, ?3), (?2, ?1, ?3)
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(a.as_str())
-        .bind(b.as_str())
-        .bind(now_ms)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+    async fn request_friendship(
+        &self,
+        from: &UserId,
+        to: &UserId,
+        max_outgoing: u32,
+        now_ms: i64,
+    ) -> Result<Befriend, StoreError> {
+        friends::request(&self.pool, from, to, max_outgoing, now_ms).await
     }
 
-    async fn remove_friendship(&self, a: &UserId, b: &UserId) -> Result<(), StoreError> {
-        sqlx::query(
-            "DELETE FROM friendships
-             WHERE (user_id = ?1 AND friend_id = ?2) OR (user_id = ?2 AND friend_id = ?1)",
-        )
-        .bind(a.as_str())
-        .bind(b.as_str())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+    async fn accept_friendship(
+        &self,
+        me: &UserId,
+        from: &UserId,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        friends::accept(&self.pool, me, from, now_ms).await
+    }
+
+    async fn remove_friend_request(&self, a: &UserId, b: &UserId) -> Result<bool, StoreError> {
+        friends::remove_request(&self.pool, a, b).await
+    }
+
+    async fn remove_friendship(&self, a: &UserId, b: &UserId) -> Result<bool, StoreError> {
+        friends::remove(&self.pool, a, b).await
+    }
+
+    async fn friend_requests(
+        &self,
+        user: &UserId,
+        limit: u32,
+    ) -> Result<Vec<FriendRequest>, StoreError> {
+        friends::requests(&self.pool, user, limit).await
     }
 
     async fn insert_image(&self, image: &Image) -> Result<(), StoreError> {
@@ -386,6 +406,37 @@ impl Store for SqliteStore {
             .await
             .map_err(|e| conflict_or_database(e, || format!("image {}", image.id)))?;
         Ok(())
+    }
+
+    async fn insert_pending_image(
+        &self,
+        image: &Image,
+        max_pending: u32,
+    ) -> Result<bool, StoreError> {
+        // One statement: SQLite takes the write lock before it runs the count, so no other
+        // insert can come between the two.
+        const SQL: &str = concat!(
+            "INSERT INTO images (",
+            image_columns!(),
+            ") SELECT ?1, ?2, ?3, ?4, 'PENDING', ?5, ?6, ?7, ?8, ?9",
+            " WHERE (SELECT count(*) FROM images WHERE owner_id = ?2 AND status = 'PENDING') < ?10"
+        );
+        let inserted = sqlx::query(SQL)
+            .bind(image.id.as_str())
+            .bind(image.owner_id.as_str())
+            .bind(&image.key)
+            .bind(image.visibility.as_str())
+            .bind(&image.content_type)
+            .bind(image.size)
+            .bind(image.sha256.as_deref())
+            .bind(image.created_at_ms)
+            .bind(image.updated_at_ms)
+            .bind(i64::from(max_pending))
+            .execute(&self.pool)
+            .await
+            .map_err(|e| conflict_or_database(e, || format!("image {}", image.id)))?
+            .rows_affected();
+        Ok(inserted > 0)
     }
 
     async fn set_visibility(

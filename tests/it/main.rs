@@ -7,4 +7,5 @@ mod oracle;
 mod properties;
 mod s3_server;
 mod store_contract;
+mod store_friends;
 mod support;

@@ -69,7 +69,8 @@ async fn contract(store: Arc<dyn Store>) {
     users(&*store).await;
     images(&*store).await;
     images_by_owner(&*store).await;
-    friendships(&*store).await;
+    crate::store_friends::friendships(&*store).await;
+    crate::store_friends::pending_cap(Arc::clone(&store)).await;
     updates(&*store).await;
     lifecycle(&*store).await;
     seed(&*store).await;
@@ -444,50 +445,6 @@ async fn images_by_owner(store: &dyn Store) {
         .await
         .unwrap();
     assert!(nobody.is_empty());
-}
-
-async fn friendships(store: &dyn Store) {
-    let (carol, dave) = (uid("carol"), uid("dave"));
-    store
-        .upsert_user("iss|carol", &carol, "Carol", 1)
-        .await
-        .unwrap();
-    store
-        .upsert_user("iss|dave", &dave, "Dave", 1)
-        .await
-        .unwrap();
-    let both = |expected: bool| {
-        let (carol, dave) = (carol.clone(), dave.clone());
-        async move {
-            assert_eq!(
-                store.are_friends(&carol, &dave).await.unwrap(),
-                expected,
-                "carol → dave"
-            );
-            assert_eq!(
-                store.are_friends(&dave, &carol).await.unwrap(),
-                expected,
-                "dave → carol"
-            );
-        }
-    };
-
-    both(false).await;
-    store.add_friendship(&carol, &dave, 10).await.unwrap();
-    both(true).await;
-    store.add_friendship(&carol, &dave, 11).await.unwrap();
-    store.add_friendship(&dave, &carol, 12).await.unwrap();
-    both(true).await;
-    assert!(!store.are_friends(&carol, &carol).await.unwrap());
-    assert!(!store.are_friends(&carol, &uid("alice")).await.unwrap());
-
-    store.remove_friendship(&dave, &carol).await.unwrap();
-    both(false).await;
-    store.remove_friendship(&carol, &dave).await.unwrap();
-    both(false).await;
-
-    store.add_friendship(&dave, &carol, 13).await.unwrap();
-    both(true).await;
 }
 
 async fn updates(store: &dyn Store) {
@@ -890,7 +847,7 @@ fn database_url(admin: &str, database: &str) -> String {
 /// Runs `body` with the URL of a fresh database and drops the database afterwards, also when
 /// `body` panics (the panic is re-raised after the drop). Returns without running `body` only
 /// when PostgreSQL is unreachable and `MEDIAGATE_SKIP_POSTGRES=1`.
-async fn with_fresh_postgres<F, Fut>(test: &str, body: F)
+pub async fn with_fresh_postgres<F, Fut>(test: &str, body: F)
 where
     F: FnOnce(String) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,

@@ -36,7 +36,11 @@ pub fn test_key(dir: &std::path::Path) -> std::path::PathBuf {
 }
 
 pub fn test_config(dir: &std::path::Path) -> Config {
-    let mut config = Config::default();
+    let mut config = Config {
+        // The embedded S3 serves the tests: development defaults, asked for explicitly.
+        dev: Some(true),
+        ..Config::default()
+    };
     config.server.listen = "127.0.0.1:0".into();
     config.server.workers = 2;
     config.server.shutdown_timeout_secs = 1;
@@ -184,16 +188,18 @@ impl TestApp {
         image
     }
 
+    /// Makes `a` and `b` friends the only way there is: `a` asks, `b` accepts.
     pub async fn befriend(&self, a: &str, b: &str) {
         let now_ms = self.now_ms();
+        let (a, b) = (UserId::parse(a).expect("id"), UserId::parse(b).expect("id"));
         self.store()
-            .add_friendship(
-                &UserId::parse(a).expect("id"),
-                &UserId::parse(b).expect("id"),
-                now_ms,
-            )
+            .request_friendship(&a, &b, 100, now_ms)
             .await
-            .expect("friendship");
+            .expect("request");
+        self.store()
+            .accept_friendship(&b, &a, now_ms)
+            .await
+            .expect("accept");
     }
 }
 

@@ -3,9 +3,12 @@
 
 mod access_table;
 mod edge;
+mod friends;
 pub mod helpers;
 mod links;
+mod modes;
 mod queries;
+mod races;
 mod serve;
 mod tokens;
 mod uploads;

@@ -127,7 +127,7 @@ async fn guards() {
     let app = TestApp::spawn_with(|c| {
         c.graphql.max_depth = 4;
         c.graphql.max_aliases = 3;
-        c.graphql.introspection = false;
+        c.graphql.introspection = Some(false);
         c.server.body_limit_bytes = 2048;
     })
     .await;

@@ -1,0 +1,345 @@
+//! The store's friendship and upload-cap contract (run on every backend by `store_contract`),
+//! and the migration that took away the friendships nobody consented to.
+
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+
+use mediagate::store::{
+    self, Befriend, FriendRequest, Image, ImageId, ImageStatus, Store, UserId, Visibility,
+};
+use sqlx::Row as _;
+
+use crate::store_contract::with_fresh_postgres;
+
+fn uid(s: &str) -> UserId {
+    UserId::parse(s).unwrap()
+}
+
+async fn user(store: &dyn Store, id: &str) -> UserId {
+    store
+        .upsert_user(&format!("iss|{id}"), &uid(id), id, 1)
+        .await
+        .unwrap();
+    uid(id)
+}
+
+async fn friends(store: &dyn Store, a: &UserId, b: &UserId) -> bool {
+    let there = store.are_friends(a, b).await.unwrap();
+    let back = store.are_friends(b, a).await.unwrap();
+    assert_eq!(there, back, "friendship must be symmetric");
+    there
+}
+
+fn request(from: &UserId, to: &UserId, at: i64) -> FriendRequest {
+    FriendRequest {
+        from: from.clone(),
+        to: to.clone(),
+        created_at_ms: at,
+    }
+}
+
+/// Only consent from both sides writes a friendship; either side ends it.
+pub async fn friendships(store: &dyn Store) {
+    let carol = user(store, "carol").await;
+    let dave = user(store, "dave").await;
+    let erin = user(store, "erin").await;
+    let fay = user(store, "fay").await;
+    assert!(!friends(store, &carol, &dave).await);
+
+    // A request alone is not a friendship, however often it is made.
+    for at in [10, 11] {
+        let outcome = store
+            .request_friendship(&carol, &dave, 5, at)
+            .await
+            .unwrap();
+        assert_eq!(outcome, Befriend::Requested);
+        assert!(!friends(store, &carol, &dave).await);
+    }
+    let pending = vec![request(&carol, &dave, 10)];
+    assert_eq!(store.friend_requests(&carol, 10).await.unwrap(), pending);
+    assert_eq!(store.friend_requests(&dave, 10).await.unwrap(), pending);
+    assert!(store.friend_requests(&erin, 10).await.unwrap().is_empty());
+
+    // The one who asked cannot accept for the other.
+    assert!(!store.accept_friendship(&carol, &dave, 12).await.unwrap());
+    assert!(!friends(store, &carol, &dave).await);
+    assert!(store.accept_friendship(&dave, &carol, 13).await.unwrap());
+    assert!(friends(store, &carol, &dave).await);
+    assert!(store.friend_requests(&carol, 10).await.unwrap().is_empty());
+    assert_eq!(
+        store
+            .request_friendship(&dave, &carol, 5, 14)
+            .await
+            .unwrap(),
+        Befriend::AlreadyFriends
+    );
+    assert!(!store.accept_friendship(&dave, &carol, 15).await.unwrap());
+
+    // Either side ends it, once.
+    assert!(store.remove_friendship(&dave, &carol).await.unwrap());
+    assert!(!friends(store, &carol, &dave).await);
+    assert!(!store.remove_friendship(&carol, &dave).await.unwrap());
+
+    // Two crossing requests are consent from both sides.
+    store
+        .request_friendship(&carol, &dave, 5, 20)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .request_friendship(&dave, &carol, 5, 21)
+            .await
+            .unwrap(),
+        Befriend::Accepted
+    );
+    assert!(friends(store, &carol, &dave).await);
+    assert!(store.friend_requests(&dave, 10).await.unwrap().is_empty());
+    // Ending a friendship also clears a request left between the two.
+    assert!(store.remove_friendship(&carol, &dave).await.unwrap());
+
+    // Declined by the one asked, or withdrawn by the one who asked: gone, no friendship.
+    for (remover, other) in [(&dave, &carol), (&carol, &dave)] {
+        store
+            .request_friendship(&carol, &dave, 5, 30)
+            .await
+            .unwrap();
+        assert!(store.remove_friend_request(remover, other).await.unwrap());
+        assert!(!friends(store, &carol, &dave).await);
+        assert!(store.friend_requests(&dave, 10).await.unwrap().is_empty());
+        assert!(!store.accept_friendship(&dave, &carol, 31).await.unwrap());
+    }
+    assert!(!store.remove_friend_request(&dave, &carol).await.unwrap());
+
+    // The cap on unanswered requests: nothing is written past it, asking again is harmless.
+    assert_eq!(
+        store
+            .request_friendship(&erin, &carol, 2, 40)
+            .await
+            .unwrap(),
+        Befriend::Requested
+    );
+    assert_eq!(
+        store.request_friendship(&erin, &dave, 2, 41).await.unwrap(),
+        Befriend::Requested
+    );
+    assert_eq!(
+        store.request_friendship(&erin, &fay, 2, 42).await.unwrap(),
+        Befriend::TooManyRequests
+    );
+    assert!(store.friend_requests(&fay, 10).await.unwrap().is_empty());
+    assert_eq!(
+        store.request_friendship(&erin, &dave, 2, 43).await.unwrap(),
+        Befriend::Requested
+    );
+    // Someone who asked you is accepted whatever your own count.
+    assert_eq!(
+        store
+            .request_friendship(&carol, &erin, 0, 44)
+            .await
+            .unwrap(),
+        Befriend::Accepted
+    );
+    // Newest first, both directions.
+    assert_eq!(
+        store.friend_requests(&erin, 10).await.unwrap(),
+        vec![request(&erin, &dave, 41)]
+    );
+    assert_eq!(store.friend_requests(&erin, 0).await.unwrap(), vec![]);
+
+    // Nobody befriends themselves, whatever the caller forgot to check.
+    assert!(store.request_friendship(&fay, &fay, 5, 50).await.is_err());
+    assert!(!friends(store, &fay, &fay).await);
+}
+
+fn pending(owner: &str, n: usize) -> Image {
+    let id = format!("{owner}-p{n:02}");
+    Image {
+        key: format!("{owner}/{id}/x.jpg"),
+        id: ImageId::parse(&id).unwrap(),
+        owner_id: uid(owner),
+        visibility: Visibility::Private,
+        status: ImageStatus::Pending,
+        content_type: "image/jpeg".into(),
+        size: 1,
+        sha256: None,
+        created_at_ms: 1,
+        updated_at_ms: 1,
+    }
+}
+
+/// Parallel uploads never pass the cap on PENDING images: the count and the insert are one step.
+pub async fn pending_cap(store: Arc<dyn Store>) {
+    let owner = user(&*store, "paula").await;
+    let tasks: Vec<_> = (0..30)
+        .map(|n| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                let image = pending("paula", n);
+                let inserted = store.insert_pending_image(&image, 20).await.unwrap();
+                inserted.then_some(image.id)
+            })
+        })
+        .collect();
+    let mut inserted = Vec::new();
+    for task in tasks {
+        inserted.extend(task.await.unwrap());
+    }
+    assert_eq!(inserted.len(), 20);
+    assert_eq!(store.count_pending(&owner).await.unwrap(), 20);
+    // A finished upload frees its slot, for exactly one more.
+    store
+        .set_status(&inserted[0], ImageStatus::Pending, ImageStatus::Ready, 2)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        store
+            .insert_pending_image(&pending("paula", 40), 20)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .insert_pending_image(&pending("paula", 41), 20)
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.count_pending(&owner).await.unwrap(), 20);
+    assert!(
+        store
+            .image(&pending("paula", 41).id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+// ------------------------------------------------------------------------------------------------
+// The consent migration.
+
+/// Friendship rows written by one side alone (before consent was needed) are gone after the
+/// upgrade, and kept for the operator in `friendships_without_consent`.
+async fn one_sided_rows_are_gone(url: &str, migrations: sqlx::migrate::Migrator, before: i64) {
+    let mut old = migrations;
+    old.migrations = old
+        .migrations
+        .iter()
+        .filter(|m| m.version < before)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    let raw = raw_pool(url).await;
+    match &raw {
+        Raw::Sqlite(p) => old.run(p).await.unwrap(),
+        Raw::Postgres(p) => old.run(p).await.unwrap(),
+    }
+    for sql in [
+        "INSERT INTO users (id, subject, username, created_at_ms) VALUES ('ann', 'iss|ann', 'ann', 1), ('ben', 'iss|ben', 'ben', 1), ('cal', 'iss|cal', 'cal', 1)",
+        // addFriend(ben) by ann alone wrote both directions.
+        "INSERT INTO friendships (user_id, friend_id, created_at_ms) VALUES ('ann', 'ben', 5), ('ben', 'ann', 5)",
+        // A row without its mirror (by hand, or a crash between two writes).
+        "INSERT INTO friendships (user_id, friend_id, created_at_ms) VALUES ('cal', 'ann', 7)",
+    ] {
+        raw.execute(sql).await;
+    }
+
+    let store = store::connect(url, 2).await.unwrap();
+    for (a, b) in [("ann", "ben"), ("ann", "cal")] {
+        assert!(
+            !store.are_friends(&uid(a), &uid(b)).await.unwrap(),
+            "{a} {b}"
+        );
+        assert!(
+            !store.are_friends(&uid(b), &uid(a)).await.unwrap(),
+            "{b} {a}"
+        );
+    }
+    let kept = raw
+        .pairs(
+            "SELECT user_a, user_b, created_at_ms FROM friendships_without_consent ORDER BY 1, 2",
+        )
+        .await;
+    assert_eq!(
+        kept,
+        [
+            ("ann".to_owned(), "ben".to_owned(), 5),
+            ("ann".to_owned(), "cal".to_owned(), 7)
+        ]
+    );
+    // And the two can become friends properly now.
+    store
+        .request_friendship(&uid("ann"), &uid("ben"), 5, 9)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .accept_friendship(&uid("ben"), &uid("ann"), 10)
+            .await
+            .unwrap()
+    );
+    assert!(store.are_friends(&uid("ann"), &uid("ben")).await.unwrap());
+}
+
+enum Raw {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+async fn raw_pool(url: &str) -> Raw {
+    if url.starts_with("sqlite:") {
+        let options = <sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(url)
+            .unwrap()
+            .create_if_missing(true);
+        Raw::Sqlite(sqlx::SqlitePool::connect_with(options).await.unwrap())
+    } else {
+        Raw::Postgres(sqlx::PgPool::connect(url).await.unwrap())
+    }
+}
+
+impl Raw {
+    async fn execute(&self, sql: &'static str) {
+        match self {
+            Raw::Sqlite(p) => sqlx::query(sql).execute(p).await.map(drop),
+            Raw::Postgres(p) => sqlx::query(sql).execute(p).await.map(drop),
+        }
+        .unwrap();
+    }
+
+    async fn pairs(&self, sql: &'static str) -> Vec<(String, String, i64)> {
+        match self {
+            Raw::Sqlite(p) => sqlx::query(sql)
+                .fetch_all(p)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| (r.get(0), r.get(1), r.get(2)))
+                .collect(),
+            Raw::Postgres(p) => sqlx::query(sql)
+                .fetch_all(p)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| (r.get(0), r.get(1), r.get(2)))
+                .collect(),
+        }
+    }
+}
+
+#[tokio::test]
+async fn store_migration_removes_unconsented_friendships_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/old.db", dir.path().display());
+    one_sided_rows_are_gone(&url, sqlx::migrate!("./migrations/sqlite"), 4).await;
+}
+
+#[tokio::test]
+async fn store_migration_removes_unconsented_friendships_postgres() {
+    with_fresh_postgres(
+        "store_migration_removes_unconsented_friendships_postgres",
+        |url| async move {
+            one_sided_rows_are_gone(&url, sqlx::migrate!("./migrations/postgres"), 3).await;
+        },
+    )
+    .await;
+}
