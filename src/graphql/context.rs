@@ -67,10 +67,18 @@ impl Context {
         let Some(id) = ImageId::parse(id) else {
             return Ok(None);
         };
-        let Some(image) = self.state.store.image(&id).await? else {
+        // One lookup whatever the answer: an image hidden from this viewer must cost what a
+        // missing one costs, or timing would tell them apart.
+        let viewer = self.viewer.user_id();
+        let Some((image, friends)) = self.state.store.image_for(&id, viewer).await? else {
             return Ok(None);
         };
-        let relation = self.relation_to(&image.owner_id).await?;
+        if needs_friendship_lookup(&self.viewer, &image.owner_id)
+            && let Ok(mut known) = self.friendships.lock()
+        {
+            known.insert(image.owner_id.clone(), friends);
+        }
+        let relation = relation(&self.viewer, &image.owner_id, friends);
         Ok(may_see(relation, &image).then_some((image, relation)))
     }
 

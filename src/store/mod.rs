@@ -250,6 +250,15 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// An image by id, whatever its status (access rules decide what to show).
     async fn image(&self, id: &ImageId) -> Result<Option<Image>, StoreError>;
 
+    /// An image by id (whatever its status) and whether `viewer` is a friend of its owner, in
+    /// one lookup: an image hidden from the viewer then costs what a missing id costs, so the
+    /// two cannot be told apart by timing. `viewer` None (anonymous) is never a friend.
+    async fn image_for(
+        &self,
+        id: &ImageId,
+        viewer: Option<&UserId>,
+    ) -> Result<Option<(Image, bool)>, StoreError>;
+
     /// Up to `limit` of `owner`'s images with `status` and one of `visibilities`, newest first
     /// (`created_at_ms` DESC, then `id` DESC), strictly after `after`. One indexed query.
     async fn images_by_owner(

@@ -183,6 +183,29 @@ impl Store for PostgresStore {
         row.as_ref().map(image_from_row).transpose()
     }
 
+    async fn image_for(
+        &self,
+        id: &ImageId,
+        viewer: Option<&UserId>,
+    ) -> Result<Option<(Image, bool)>, StoreError> {
+        // The friendship is a primary-key probe in the same statement: a hidden image costs what
+        // a missing one does.
+        const SQL: &str = concat!(
+            "SELECT ",
+            image_columns!(),
+            ", EXISTS (SELECT 1 FROM friendships WHERE user_id = $2 AND friend_id = images.owner_id)",
+            " FROM images WHERE id = $1"
+        );
+        let row = sqlx::query(SQL)
+            .bind(id.as_str())
+            .bind(viewer.map_or("", UserId::as_str))
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref()
+            .map(|r| Ok((image_from_row(r)?, r.try_get::<bool, _>(10)?)))
+            .transpose()
+    }
+
     async fn images_by_owner(
         &self,
         owner: &UserId,

@@ -76,6 +76,15 @@ macro_rules! page_select {
 pub(super) const IMAGE_BY_ID: &str =
     concat!("SELECT ", image_columns!(), " FROM images WHERE id = ?1");
 
+/// One image by id and whether ?2 is a friend of its owner (both read paths). The friendship is
+/// a primary-key probe inside the same statement, so a hidden image costs what a missing one does.
+pub(super) const IMAGE_FOR_VIEWER: &str = concat!(
+    "SELECT ",
+    image_columns!(),
+    ", EXISTS (SELECT 1 FROM friendships WHERE user_id = ?2 AND friend_id = images.owner_id)",
+    " FROM images WHERE id = ?1"
+);
+
 /// The page statements the rusqlite reader runs (rows, not JSON), and their query plans.
 pub(super) const PAGE: &str = page_select!("", "?6");
 pub(super) const PAGE_AFTER: &str = page_select!(" AND (created_at_ms, id) < (?6, ?7)", "?8");
@@ -309,6 +318,25 @@ impl Store for SqliteStore {
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(image_from_row).transpose()
+    }
+
+    async fn image_for(
+        &self,
+        id: &ImageId,
+        viewer: Option<&UserId>,
+    ) -> Result<Option<(Image, bool)>, StoreError> {
+        let viewer = viewer.map_or("", UserId::as_str);
+        if let Some(reader) = &self.reader {
+            return reader.image_for(id, viewer);
+        }
+        let row = sqlx::query(IMAGE_FOR_VIEWER)
+            .bind(id.as_str())
+            .bind(viewer)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref()
+            .map(|r| Ok((image_from_row(r)?, r.try_get::<bool, _>(10)?)))
+            .transpose()
     }
 
     async fn images_by_owner(

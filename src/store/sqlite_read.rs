@@ -16,7 +16,8 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, OptionalExtension as _, Row, params};
 
 use super::sqlite::{
-    EXPLAIN_PAGE, EXPLAIN_PAGE_AFTER, IMAGE_BY_ID, PAGE, PAGE_AFTER, visibility_slots,
+    EXPLAIN_PAGE, EXPLAIN_PAGE_AFTER, IMAGE_BY_ID, IMAGE_FOR_VIEWER, PAGE, PAGE_AFTER,
+    visibility_slots,
 };
 use super::{
     Image, ImageId, ImageStatus, PageAfter, StoreError, User, UserId, Visibility, parse_stored,
@@ -114,6 +115,23 @@ impl Reader {
                 .query_row([id.as_str()], |r| Ok(image_from_row(r)))
                 .optional()
         })?
+        .transpose()
+    }
+
+    pub(super) fn image_for(
+        &self,
+        id: &ImageId,
+        viewer: &str,
+    ) -> Result<Option<(Image, bool)>, StoreError> {
+        self.with(|c| {
+            c.prepare_cached(IMAGE_FOR_VIEWER)?
+                .query_row([id.as_str(), viewer], |r| {
+                    let friends: bool = r.get(10)?;
+                    Ok((image_from_row(r), friends))
+                })
+                .optional()
+        })?
+        .map(|(image, friends)| image.map(|image| (image, friends)))
         .transpose()
     }
 

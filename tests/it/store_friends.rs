@@ -56,9 +56,9 @@ pub async fn friendships(store: &dyn Store) {
         assert_eq!(outcome, Befriend::Requested);
         assert!(!friends(store, &carol, &dave).await);
     }
-    let pending = vec![request(&carol, &dave, 10)];
-    assert_eq!(store.friend_requests(&carol, 10).await.unwrap(), pending);
-    assert_eq!(store.friend_requests(&dave, 10).await.unwrap(), pending);
+    let waiting = vec![request(&carol, &dave, 10)];
+    assert_eq!(store.friend_requests(&carol, 10).await.unwrap(), waiting);
+    assert_eq!(store.friend_requests(&dave, 10).await.unwrap(), waiting);
     assert!(store.friend_requests(&erin, 10).await.unwrap().is_empty());
 
     // The one who asked cannot accept for the other.
@@ -66,6 +66,44 @@ pub async fn friendships(store: &dyn Store) {
     assert!(!friends(store, &carol, &dave).await);
     assert!(store.accept_friendship(&dave, &carol, 13).await.unwrap());
     assert!(friends(store, &carol, &dave).await);
+
+    // An image and the viewer's friendship with its owner, in one lookup.
+    let photo = Image {
+        owner_id: carol.clone(),
+        ..pending("carol", 1)
+    };
+    store.insert_image(&photo).await.unwrap();
+    let seen = |viewer: Option<UserId>| {
+        let id = photo.id.clone();
+        async move {
+            store
+                .image_for(&id, viewer.as_ref())
+                .await
+                .unwrap()
+                .map(|(image, friends)| (image.id, friends))
+        }
+    };
+    assert_eq!(
+        seen(Some(dave.clone())).await,
+        Some((photo.id.clone(), true))
+    );
+    assert_eq!(
+        seen(Some(erin.clone())).await,
+        Some((photo.id.clone(), false))
+    );
+    assert_eq!(
+        seen(Some(carol.clone())).await,
+        Some((photo.id.clone(), false))
+    );
+    assert_eq!(seen(None).await, Some((photo.id.clone(), false)));
+    let missing = ImageId::parse("no-such-image").unwrap();
+    assert!(
+        store
+            .image_for(&missing, Some(&dave))
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert!(store.friend_requests(&carol, 10).await.unwrap().is_empty());
     assert_eq!(
         store

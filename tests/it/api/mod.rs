@@ -10,5 +10,6 @@ mod modes;
 mod queries;
 mod races;
 mod serve;
+mod timing;
 mod tokens;
 mod uploads;
