@@ -9,6 +9,7 @@ use aws_sdk_s3::error::DisplayErrorContext;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::types::ChecksumMode;
 
+use crate::access::ObjectKey;
 use crate::cloudfront::Epoch;
 use crate::config::{S3Config, read_secret_file};
 use crate::error::Error;
@@ -51,10 +52,9 @@ pub struct ObjectBody {
     pub content_range: Option<String>,
     /// The ETag, quoted as S3 sends it.
     pub etag: Option<String>,
-    /// Last-Modified, as an HTTP date.
+    /// Last-Modified, as an HTTP date. (Stored Cache-Control and the like are left out on
+    /// purpose: an uploader can set them, so the edge sets its own.)
     pub last_modified: Option<String>,
-    /// Stored Cache-Control, if any.
-    pub cache_control: Option<String>,
     /// The bytes.
     pub body: aws_sdk_s3::primitives::ByteStream,
 }
@@ -294,10 +294,10 @@ impl ObjectStore {
     }
 
     /// The object's bytes as a stream, with the headers a CDN passes on; `range` is an HTTP
-    /// `Range` header value. `Ok(None)` when there is no such object.
+    /// `Range` header value the caller has normalised. `Ok(None)` when there is no such object.
     pub async fn get(
         &self,
-        key: &str,
+        key: &ObjectKey,
         range: Option<&str>,
     ) -> Result<Option<ObjectBody>, GetError> {
         use aws_sdk_s3::error::ProvideErrorMetadata as _;
@@ -306,7 +306,7 @@ impl ObjectStore {
             .client
             .get_object()
             .bucket(&self.bucket)
-            .key(key)
+            .key(key.as_str())
             .set_range(range.map(str::to_owned))
             .send()
             .await;
@@ -319,7 +319,6 @@ impl ObjectStore {
                 last_modified: out
                     .last_modified()
                     .and_then(|t| t.fmt(DateTimeFormat::HttpDate).ok()),
-                cache_control: out.cache_control().map(str::to_owned),
                 body: out.body,
             })),
             Err(e) => match e.as_service_error() {

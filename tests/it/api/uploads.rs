@@ -151,7 +151,17 @@ pub(super) async fn uploaded(
     name: &str,
     visibility: &str,
 ) -> (String, String) {
-    let bytes = png(300);
+    uploaded_bytes(app, token, name, visibility, png(300)).await
+}
+
+/// As [`uploaded`], with these bytes (declared with their SHA-256).
+pub(super) async fn uploaded_bytes(
+    app: &TestApp,
+    token: &str,
+    name: &str,
+    visibility: &str,
+    bytes: Vec<u8>,
+) -> (String, String) {
     let mut inp = input(name, "image/png", bytes.len(), Some(&sha256_hex(&bytes)));
     inp["visibility"] = json!(visibility);
     let t = ticket(app, token, inp).await;
@@ -881,3 +891,4 @@ async fn fake_cloudfront_control_plane_gets_the_paths_of_hidden_and_deleted_imag
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
