@@ -379,4 +379,5 @@ async fn dev_tokens_and_the_demo_page_exist_only_where_they_should() {
 
 mod headers;
 mod paths;
+mod ranges;
 mod raw;

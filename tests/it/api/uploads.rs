@@ -892,3 +892,4 @@ async fn fake_cloudfront_control_plane_gets_the_paths_of_hidden_and_deleted_imag
     }
 }
 
+mod local_s3;
