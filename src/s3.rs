@@ -158,7 +158,7 @@ impl ObjectStore {
         let mut config = aws_sdk_s3::config::Builder::from(&shared)
             .force_path_style(target.force_path_style)
             // Otherwise the SDK signs a CRC32 of an empty body into every presigned PUT, which
-            // no client upload could match; we sign only the checksum the client declared.
+            // no client upload could match; we sign only the SHA-256 the client declared.
             .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
             .response_checksum_validation(ResponseChecksumValidation::WhenRequired);
         if let Some(endpoint) = &target.endpoint {
@@ -224,29 +224,26 @@ impl ObjectStore {
         }
     }
 
-    /// A presigned PUT of exactly `size` bytes of `content_type` to `key`; with `sha256`, S3 also
-    /// refuses bytes whose SHA-256 differs.
+    /// A presigned PUT of exactly `size` bytes of `content_type` whose SHA-256 is `sha256` to
+    /// `key`: S3 refuses any other bytes, so the URL cannot replace an object once confirmed.
     pub async fn presign_put(
         &self,
         key: &str,
         content_type: &str,
         size: i64,
-        sha256: Option<&[u8; 32]>,
+        sha256: &[u8; 32],
         now: Epoch,
         ttl: u64,
     ) -> Result<PresignedRequest, Error> {
         let secs = self.lifetime(now, ttl).await?;
-        let mut put = self
+        let presigned = self
             .client
             .put_object()
             .bucket(&self.bucket)
             .key(key)
             .content_type(content_type)
-            .content_length(size);
-        if let Some(sum) = sha256 {
-            put = put.checksum_sha256(standard_base64(sum));
-        }
-        let presigned = put
+            .content_length(size)
+            .checksum_sha256(standard_base64(sha256))
             .presigned(Self::presigning(now, secs)?)
             .await
             .map_err(|e| upstream("presign PUT", e))?;
