@@ -158,11 +158,11 @@ impl S3 for LocalStore {
     ) -> S3Result<S3Response<ListObjectsV2Output>> {
         checked_bucket(&req.input.bucket)?;
         // A prefix is a key, or a key's first segments followed by '/'.
-        if let Some(prefix) = req.input.prefix.as_deref()
-            && let Some(start) = Some(prefix.strip_suffix('/').unwrap_or(prefix))
-            && !start.is_empty()
-        {
-            ObjectKey::parse(start).map_err(refused)?;
+        if let Some(prefix) = req.input.prefix.as_deref() {
+            let start = prefix.strip_suffix('/').unwrap_or(prefix);
+            if !start.is_empty() {
+                ObjectKey::parse(start).map_err(refused)?;
+            }
         }
         self.fs.list_objects_v2(req).await
     }

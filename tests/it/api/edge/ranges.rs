@@ -5,6 +5,9 @@
 use super::super::uploads::{Setup, png, uploaded};
 use super::{edge_app, header, link_of};
 
+/// Status, Content-Range and body the edge should answer with.
+type Answer = (u16, String, Vec<u8>);
+
 #[tokio::test]
 async fn the_edge_normalises_ranges_and_refuses_overflowing_ones_itself() {
     let Setup { app, _server } = edge_app().await;
@@ -22,7 +25,7 @@ async fn the_edge_normalises_ranges_and_refuses_overflowing_ones_itself() {
     };
     let whole = (200, String::new(), all.clone());
     let refused = (416, String::new(), Vec::new());
-    let cases: Vec<(&str, (u16, String, Vec<u8>))> = vec![
+    let cases: Vec<(&str, Answer)> = vec![
         ("bytes=-18446744073709551615", refused.clone()),
         ("bytes=-18446744073709551616", refused.clone()),
         ("bytes=-9223372036854775808", refused.clone()),

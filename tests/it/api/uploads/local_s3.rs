@@ -192,3 +192,42 @@ async fn the_embedded_s3_answers_any_range_without_falling_over() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+#[tokio::test]
+async fn a_put_whose_digest_does_not_match_replaces_nothing_on_the_embedded_s3() {
+    let Setup { app, _server } = setup(false, |_| {}).await;
+    let s3 = client_of(&app).await;
+    let key = "alice/some-image/photo.png";
+    let original = png(300);
+    s3.put_object()
+        .bucket(LOCAL_BUCKET)
+        .key(key)
+        .content_type("image/png")
+        .body(ByteStream::from(original.clone()))
+        .send()
+        .await
+        .expect("a plain PUT is stored");
+    let mut other = original.clone();
+    other[200] ^= 1;
+    let declared =
+        mediagate::s3::standard_base64(&<sha2::Sha256 as sha2::Digest>::digest(&original));
+    let (status, code) = refusal(
+        s3.put_object()
+            .bucket(LOCAL_BUCKET)
+            .key(key)
+            .content_type("image/png")
+            .checksum_sha256(declared)
+            .body(ByteStream::from(other))
+            .send()
+            .await,
+    );
+    assert_eq!((status, code.as_str()), (400, "BadDigest"));
+    let out = s3
+        .get_object()
+        .bucket(LOCAL_BUCKET)
+        .key(key)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(out.body.collect().await.expect("body").to_vec(), original);
+}

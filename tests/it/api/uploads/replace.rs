@@ -7,6 +7,9 @@ use sha2::Digest as _;
 use super::super::helpers::code;
 use super::{Setup, complete, create, id_of, input, png, put, put_with, setup, sha256_hex, ticket};
 
+/// Headers replaced (`Some`) or dropped (`None`) on a PUT.
+type Tweak<'a> = Vec<(&'a str, Option<&'a str>)>;
+
 async fn the_bytes_of_a_ready_image_never_change(real_server: bool) {
     let Setup { app, _server } = setup(real_server, |c| c.cloudfront.domain = None).await;
     app.user("alice").await;
@@ -33,7 +36,7 @@ async fn the_bytes_of_a_ready_image_never_change(real_server: bool) {
     let mut other = bytes.clone();
     other[100] ^= 0xff;
     let other_sum = mediagate::s3::standard_base64(&sha2::Sha256::digest(&other));
-    let attempts: Vec<(&str, Vec<(&str, Option<&str>)>)> = vec![
+    let attempts: Vec<(&str, Tweak)> = vec![
         ("as told", vec![]),
         (
             "with the new bytes' checksum",
