@@ -14,6 +14,9 @@
 
 use crate::store::{Image, ImageStatus, User, UserId, Visibility};
 
+mod object_key;
+pub use object_key::{KeyError, MAX_KEY_BYTES, ObjectKey};
+
 /// Who is asking.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Viewer {
@@ -126,7 +129,7 @@ pub fn owner_prefix(owner: &UserId) -> String {
 
 /// Percent-encodes an object key for a URL path: every byte outside RFC 3986's unreserved set
 /// and `/` is escaped, upper-case hex, so the URL is what browsers send and the canned policy
-/// matches it byte for byte.
+/// matches it byte for byte. The only spelling the edge accepts ([`ObjectKey::from_url_path`]).
 pub fn key_to_url_path(key: &str) -> String {
     let mut out = String::with_capacity(key.len() + 8);
     for &b in key.as_bytes() {

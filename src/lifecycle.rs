@@ -34,7 +34,7 @@ pub async fn create_upload(
         status: ImageStatus::Pending,
         content_type: upload.content_type.clone(),
         size: upload.size,
-        sha256: upload.sha256_hex(),
+        sha256: Some(upload.sha256_hex()),
         created_at_ms: ms(now),
         updated_at_ms: ms(now),
     };
@@ -45,7 +45,7 @@ pub async fn create_upload(
             &image.key,
             &image.content_type,
             image.size,
-            upload.sha256.as_ref(),
+            &upload.sha256,
             now,
             state.config.uploads.url_ttl_secs,
         )

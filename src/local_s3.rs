@@ -2,115 +2,29 @@
 //! so the whole flow runs on a laptop with no AWS account. Development only.
 //!
 //! It is s3s (which checks SigV4 signatures, presigned expiry and signed headers as S3 does) over
-//! s3s-fs's file store, plus two things s3s-fs 0.14 lacks:
+//! s3s-fs's file store, plus what s3s-fs 0.14 lacks:
 //! - CORS, so the demo page can PUT from the browser (answers preflights, exposes `ETag`);
-//! - no object is left behind when an upload's checksum does not match: s3s-fs 0.14 writes the
-//!   file before comparing, so we remove it. (0.17 fixes this but needs rustc 1.96; the tests run
-//!   the flow against a separately installed s3s-fs 0.17 as well.)
+//! - a gate in front of the file store (`store.rs`): only plain keys, digests checked before a
+//!   body replaces anything, ranges it can serve. (0.17 fixes some of this but needs rustc 1.96;
+//!   the tests run the flow against a separately installed s3s-fs 0.17 as well.)
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use s3s::dto::{
-    CreateBucketInput, CreateBucketOutput, DeleteObjectInput, DeleteObjectOutput, GetObjectInput,
-    GetObjectOutput, HeadBucketInput, HeadBucketOutput, HeadObjectInput, HeadObjectOutput,
-    ListObjectsV2Input, ListObjectsV2Output, PutObjectInput, PutObjectOutput,
-};
-use s3s::{S3, S3Request, S3Response, S3Result};
 use tokio::net::TcpListener;
 
 use crate::s3::S3Target;
 
+mod store;
+use store::LocalStore;
+
 /// The bucket the local server holds.
 pub const LOCAL_BUCKET: &str = "mediagate-dev";
-
-/// s3s-fs with the fixes above.
-struct LocalStore {
-    fs: s3s_fs::FileSystem,
-    root: PathBuf,
-}
-
-impl std::fmt::Debug for LocalStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LocalStore")
-            .field("root", &self.root)
-            .finish()
-    }
-}
-
-#[async_trait::async_trait]
-impl S3 for LocalStore {
-    async fn put_object(
-        &self,
-        req: S3Request<PutObjectInput>,
-    ) -> S3Result<S3Response<PutObjectOutput>> {
-        // Only plain keys are cleaned up: a `..` segment could point outside the store (s3s-fs
-        // refuses such a key itself, so nothing was written for it).
-        let plain = |s: &str| !s.split('/').any(|part| part == ".." || part == ".");
-        let path = (plain(&req.input.bucket) && plain(&req.input.key))
-            .then(|| self.root.join(&req.input.bucket).join(&req.input.key));
-        let existed = path.as_ref().is_some_and(|p| p.exists());
-        let result = self.fs.put_object(req).await;
-        if let Some(path) = path
-            && result.is_err()
-            && !existed
-            && path.is_file()
-        {
-            // s3s-fs 0.14 stored the bytes before finding them wrong; S3 would have kept nothing.
-            if let Err(e) = std::fs::remove_file(&path) {
-                tracing::warn!(error = %e, "local S3: could not remove a refused upload");
-            }
-        }
-        result
-    }
-
-    async fn get_object(
-        &self,
-        req: S3Request<GetObjectInput>,
-    ) -> S3Result<S3Response<GetObjectOutput>> {
-        self.fs.get_object(req).await
-    }
-
-    async fn head_object(
-        &self,
-        req: S3Request<HeadObjectInput>,
-    ) -> S3Result<S3Response<HeadObjectOutput>> {
-        self.fs.head_object(req).await
-    }
-
-    async fn delete_object(
-        &self,
-        req: S3Request<DeleteObjectInput>,
-    ) -> S3Result<S3Response<DeleteObjectOutput>> {
-        self.fs.delete_object(req).await
-    }
-
-    async fn head_bucket(
-        &self,
-        req: S3Request<HeadBucketInput>,
-    ) -> S3Result<S3Response<HeadBucketOutput>> {
-        self.fs.head_bucket(req).await
-    }
-
-    async fn create_bucket(
-        &self,
-        req: S3Request<CreateBucketInput>,
-    ) -> S3Result<S3Response<CreateBucketOutput>> {
-        self.fs.create_bucket(req).await
-    }
-
-    async fn list_objects_v2(
-        &self,
-        req: S3Request<ListObjectsV2Input>,
-    ) -> S3Result<S3Response<ListObjectsV2Output>> {
-        self.fs.list_objects_v2(req).await
-    }
-}
 
 /// A running local S3 server; stops when dropped.
 #[derive(Debug)]
@@ -149,7 +63,7 @@ impl LocalS3 {
         );
         let secret_key = uuid::Uuid::new_v4().simple().to_string();
         let service = {
-            let mut builder = s3s::service::S3ServiceBuilder::new(LocalStore { fs, root });
+            let mut builder = s3s::service::S3ServiceBuilder::new(LocalStore::new(fs, root));
             builder.set_auth(s3s::auth::SimpleAuth::from_single(
                 access_key.clone(),
                 secret_key.clone(),

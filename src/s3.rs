@@ -9,6 +9,7 @@ use aws_sdk_s3::error::DisplayErrorContext;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::types::ChecksumMode;
 
+use crate::access::ObjectKey;
 use crate::cloudfront::Epoch;
 use crate::config::{S3Config, read_secret_file};
 use crate::error::Error;
@@ -51,10 +52,9 @@ pub struct ObjectBody {
     pub content_range: Option<String>,
     /// The ETag, quoted as S3 sends it.
     pub etag: Option<String>,
-    /// Last-Modified, as an HTTP date.
+    /// Last-Modified, as an HTTP date. (Stored Cache-Control and the like are left out on
+    /// purpose: an uploader can set them, so the edge sets its own.)
     pub last_modified: Option<String>,
-    /// Stored Cache-Control, if any.
-    pub cache_control: Option<String>,
     /// The bytes.
     pub body: aws_sdk_s3::primitives::ByteStream,
 }
@@ -158,7 +158,7 @@ impl ObjectStore {
         let mut config = aws_sdk_s3::config::Builder::from(&shared)
             .force_path_style(target.force_path_style)
             // Otherwise the SDK signs a CRC32 of an empty body into every presigned PUT, which
-            // no client upload could match; we sign only the checksum the client declared.
+            // no client upload could match; we sign only the SHA-256 the client declared.
             .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
             .response_checksum_validation(ResponseChecksumValidation::WhenRequired);
         if let Some(endpoint) = &target.endpoint {
@@ -224,29 +224,26 @@ impl ObjectStore {
         }
     }
 
-    /// A presigned PUT of exactly `size` bytes of `content_type` to `key`; with `sha256`, S3 also
-    /// refuses bytes whose SHA-256 differs.
+    /// A presigned PUT of exactly `size` bytes of `content_type` whose SHA-256 is `sha256` to
+    /// `key`: S3 refuses any other bytes, so the URL cannot replace an object once confirmed.
     pub async fn presign_put(
         &self,
         key: &str,
         content_type: &str,
         size: i64,
-        sha256: Option<&[u8; 32]>,
+        sha256: &[u8; 32],
         now: Epoch,
         ttl: u64,
     ) -> Result<PresignedRequest, Error> {
         let secs = self.lifetime(now, ttl).await?;
-        let mut put = self
+        let presigned = self
             .client
             .put_object()
             .bucket(&self.bucket)
             .key(key)
             .content_type(content_type)
-            .content_length(size);
-        if let Some(sum) = sha256 {
-            put = put.checksum_sha256(standard_base64(sum));
-        }
-        let presigned = put
+            .content_length(size)
+            .checksum_sha256(standard_base64(sha256))
             .presigned(Self::presigning(now, secs)?)
             .await
             .map_err(|e| upstream("presign PUT", e))?;
@@ -294,10 +291,10 @@ impl ObjectStore {
     }
 
     /// The object's bytes as a stream, with the headers a CDN passes on; `range` is an HTTP
-    /// `Range` header value. `Ok(None)` when there is no such object.
+    /// `Range` header value the caller has normalised. `Ok(None)` when there is no such object.
     pub async fn get(
         &self,
-        key: &str,
+        key: &ObjectKey,
         range: Option<&str>,
     ) -> Result<Option<ObjectBody>, GetError> {
         use aws_sdk_s3::error::ProvideErrorMetadata as _;
@@ -306,7 +303,7 @@ impl ObjectStore {
             .client
             .get_object()
             .bucket(&self.bucket)
-            .key(key)
+            .key(key.as_str())
             .set_range(range.map(str::to_owned))
             .send()
             .await;
@@ -319,7 +316,6 @@ impl ObjectStore {
                 last_modified: out
                     .last_modified()
                     .and_then(|t| t.fmt(DateTimeFormat::HttpDate).ok()),
-                cache_control: out.cache_control().map(str::to_owned),
                 body: out.body,
             })),
             Err(e) => match e.as_service_error() {

@@ -23,16 +23,23 @@ pub struct CheckedUpload {
     pub content_type: String,
     /// Size in bytes, 1..=max.
     pub size: i64,
-    /// The declared SHA-256, if any.
-    pub sha256: Option<[u8; 32]>,
+    /// The declared SHA-256: required, because the presigned PUT signs it, and that is what
+    /// keeps the URL from taking other bytes for the rest of its life (after completeUpload too).
+    pub sha256: [u8; 32],
 }
 
 impl CheckedUpload {
     /// The declared SHA-256 as lower-case hex (how the store keeps it).
-    pub fn sha256_hex(&self) -> Option<String> {
-        self.sha256.map(hex::encode)
+    pub fn sha256_hex(&self) -> String {
+        hex::encode(self.sha256)
     }
 }
+
+/// What a client without a `sha256` is told.
+pub const SHA256_REQUIRED: &str = "sha256 is required: send the SHA-256 of the exact bytes \
+    you will upload, as 64 hex digits (`sha256sum FILE`; in a browser \
+    `crypto.subtle.digest('SHA-256', bytes)`) or as S3's 44-character base64; the upload URL then \
+    accepts those bytes and no others";
 
 /// The upload rules from configuration.
 #[derive(Debug, Clone)]
@@ -80,9 +87,10 @@ impl UploadRules {
                 self.max_bytes
             )));
         }
-        let sha256 = sha256.map(parse_sha256).transpose()?;
+        let filename = sanitise_filename(filename)?;
+        let sha256 = parse_sha256(sha256.ok_or_else(|| Error::bad_input(SHA256_REQUIRED))?)?;
         Ok(CheckedUpload {
-            filename: sanitise_filename(filename)?,
+            filename,
             content_type,
             size: i64::from(size),
             sha256,
@@ -265,16 +273,24 @@ mod tests {
     #[test]
     fn content_type_size_and_checksum_are_checked() {
         let r = rules();
-        let ok = r.check("a.png", "Image/PNG", 10, None).unwrap();
+        let hex = "ab".repeat(32);
+        let ok = r.check("a.png", "Image/PNG", 10, Some(&hex)).unwrap();
         assert_eq!(ok.content_type, "image/png");
         assert_eq!(ok.size, 10);
         for (ct, size, sum, says) in [
-            ("text/html", 10, None, "not accepted"),
-            ("image/png", 0, None, "at least 1 byte"),
-            ("image/png", -5, None, "at least 1 byte"),
-            ("image/png", 25 * 1024 * 1024 + 1, None, "over the limit"),
+            ("text/html", 10, Some(hex.as_str()), "not accepted"),
+            ("image/png", 0, Some(&hex), "at least 1 byte"),
+            ("image/png", -5, Some(&hex), "at least 1 byte"),
+            (
+                "image/png",
+                25 * 1024 * 1024 + 1,
+                Some(&hex),
+                "over the limit",
+            ),
             ("image/png", 10, Some("abc"), "64 hex digits"),
             ("image/png", 10, Some(&*"g".repeat(64)), "64 hex digits"),
+            ("image/png", 10, None, "sha256 is required"),
+            ("image/png", 10, None, "sha256sum"),
         ] {
             let err = r.check("a.png", ct, size, sum).unwrap_err();
             assert_eq!(err.code(), Code::BadUserInput);
@@ -284,9 +300,8 @@ mod tests {
                 err.message()
             );
         }
-        let hex = "ab".repeat(32);
         let sum = r.check("a.png", "image/png", 1, Some(&hex)).unwrap().sha256;
-        assert_eq!(sum, Some([0xab; 32]));
+        assert_eq!(sum, [0xab; 32]);
         let b64 = crate::s3::standard_base64(&[0xab; 32]);
         assert_eq!(parse_sha256(&b64).unwrap(), [0xab; 32]);
     }

@@ -716,9 +716,15 @@
     progressLabel.textContent = text;
   }
 
+  // createUpload requires the file's SHA-256: the presigned PUT signs it, so storage accepts
+  // these bytes and no others, now and after completeUpload.
   async function sha256Hex(file) {
     // crypto.subtle exists only in secure contexts (https, or http on localhost/127.0.0.1).
-    if (!(window.crypto && crypto.subtle)) return null;
+    if (!(window.crypto && crypto.subtle)) {
+      throw new ApiError(
+        'this browser computes SHA-256 only on https or http://localhost; open the demo there to upload',
+        'UPLOAD');
+    }
     const digest = await crypto.subtle.digest('SHA-256', await file.arrayBuffer());
     return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
   }
@@ -772,9 +778,9 @@
       filename: file.name,
       contentType: file.type || guessType(file.name),
       size: file.size,
+      sha256,
       visibility,
     };
-    if (sha256) input.sha256 = sha256;
     const ticket = (await gql(Q.createUpload, { input })).createUpload;
     setProgress(0, `Uploading ${label} straight to storage…`);
     await put(ticket.upload, file, (f) =>
@@ -784,7 +790,7 @@
     if (image.status !== 'READY') {
       throw new ApiError(`${label} was not accepted (status ${image.status})`);
     }
-    setProgress(1, `Uploaded ${label}${sha256 ? ' (SHA-256 checked by storage)' : ''}.`);
+    setProgress(1, `Uploaded ${label} (SHA-256 checked by storage).`);
     return image;
   }
 

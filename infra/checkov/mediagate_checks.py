@@ -290,6 +290,59 @@ class BlockPublicAccessFullyOn(BaseResourceCheck):
         return CheckResult.PASSED
 
 
+# ---------------------------------------------------------------------------------------------
+# Viewers get our headers, never the ones an uploader stored with the object: a presigned PUT
+# signs no Cache-Control or Content-Disposition, and S3 keeps and serves them.
+class ResponseHeadersPolicyOnEveryBehavior(BaseResourceCheck):
+    """Every cache behavior (default and ordered) has a response headers policy."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            name="mediagate: every CloudFront cache behavior has a response_headers_policy_id",
+            id="CKV_MG_7",
+            categories=(CheckCategories.GENERAL_SECURITY,),
+            supported_resources=("aws_cloudfront_distribution",),
+        )
+
+    def scan_resource_conf(self, conf: dict[str, list[Any]]) -> CheckResult:
+        behaviors = _blocks(conf, "default_cache_behavior") + _blocks(conf, "ordered_cache_behavior")
+        if not behaviors:
+            return CheckResult.FAILED
+        for behavior in behaviors:
+            if not _is_set(_one(behavior, "response_headers_policy_id")):
+                return CheckResult.FAILED
+        return CheckResult.PASSED
+
+
+class ResponseHeadersAreOurs(BaseResourceCheck):
+    """The policy overrides Cache-Control (private), Content-Disposition (inline) and sets nosniff."""
+
+    WANTED = (("cache-control", re.compile(r"^private(,|$)")), ("content-disposition", re.compile(r"^inline(;|$)")))
+
+    def __init__(self) -> None:
+        super().__init__(
+            name="mediagate: the response headers policy overrides Cache-Control and Content-Disposition, and sets nosniff",
+            id="CKV_MG_8",
+            categories=(CheckCategories.GENERAL_SECURITY,),
+            supported_resources=("aws_cloudfront_response_headers_policy",),
+        )
+
+    def scan_resource_conf(self, conf: dict[str, list[Any]]) -> CheckResult:
+        nosniff = [b for s in _blocks(conf, "security_headers_config") for b in _blocks(s, "content_type_options")]
+        if not any(_one(b, "override") in (True, "true") for b in nosniff):
+            return CheckResult.FAILED
+        items = [i for c in _blocks(conf, "custom_headers_config") for i in _blocks(c, "items")]
+        for header, value in self.WANTED:
+            if not any(
+                str(_one(i, "header", "")).lower() == header
+                and _one(i, "override") in (True, "true")
+                and value.match(str(_one(i, "value", "")))
+                for i in items
+            ):
+                return CheckResult.FAILED
+        return CheckResult.PASSED
+
+
 TrustedKeyGroupsOnEveryBehavior()
 OacOriginsHaveEmptyOai()
 CloudFrontGrantCarriesSourceArn()
@@ -297,3 +350,5 @@ CloudFrontGrantCarriesSourceArnInline()
 NothingAllowedToAnyPrincipal()
 NothingAllowedToAnyPrincipalInline()
 BlockPublicAccessFullyOn()
+ResponseHeadersPolicyOnEveryBehavior()
+ResponseHeadersAreOurs()

@@ -87,7 +87,31 @@ resource "aws_cloudfront_cache_policy" "media" {
 
 resource "aws_cloudfront_response_headers_policy" "media" {
   name    = "${var.name}-media"
-  comment = "Security headers, and CORS for the app's origins (credentials allowed for signed cookies)"
+  comment = "Our caching and disposition whatever an uploader stored, security headers, and CORS for the app's origins"
+
+  # A presigned PUT signs Content-Type, Content-Length and the SHA-256, but S3 also stores
+  # standard headers that no signature covers (Cache-Control, Content-Disposition, Expires, ...)
+  # and serves them back. Viewers get ours instead: a private cache no longer than a link lives
+  # (signing.ttl_secs, 3600 by default; the local edge caps it the same way), and inline display.
+  # CloudFront's own caching is the cache policy's, not this header's.
+  custom_headers_config {
+    items {
+      header   = "Cache-Control"
+      value    = "private, max-age=3600"
+      override = true
+    }
+    items {
+      header   = "Content-Disposition"
+      value    = "inline"
+      override = true
+    }
+  }
+
+  remove_headers_config {
+    items {
+      header = "Expires"
+    }
+  }
 
   security_headers_config {
     # HSTS for two years. includeSubDomains and preload only reach the media host's own

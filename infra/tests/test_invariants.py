@@ -33,7 +33,7 @@ OUTPUTS_TO_ENV = INFRA / "outputs-to-env.py"
 
 OAC_ONLY_RULES = {"oac_origins_have_empty_oai", "oac_bucket_grant_exists", "cloudfront_grants_carry_source_arn"}
 OAI_ONLY_RULES = {"oai_origins_use_an_oai", "oai_bucket_grant_exists"}
-OUR_CHECKOV_IDS = ["CKV_MG_1", "CKV_MG_2", "CKV_MG_3", "CKV_MG_4", "CKV_MG_5", "CKV2_MG_6"]
+OUR_CHECKOV_IDS = ["CKV_MG_1", "CKV_MG_2", "CKV_MG_3", "CKV_MG_4", "CKV_MG_5", "CKV2_MG_6", "CKV_MG_7", "CKV_MG_8"]
 
 # --- CloudFormation breakages -----------------------------------------------------------------
 # Helpers take the template as data and must find what they edit (KeyError / AssertionError
@@ -78,12 +78,14 @@ def _delete(d, key):
 def _unsigned_behavior(t):
     dist(t)["CacheBehaviors"] = [{"PathPattern": "public/*", "TargetOriginId": "media-bucket",
                                   "ViewerProtocolPolicy": "https-only",
-                                  "CachePolicyId": {"Ref": "CachePolicy"}}]
+                                  "CachePolicyId": {"Ref": "CachePolicy"},
+                                  "ResponseHeadersPolicyId": {"Ref": "ResponseHeadersPolicy"}}]
 
 
 def _second_signed_then_unsigned(t):
     signed = {"PathPattern": "a/*", "TargetOriginId": "media-bucket", "ViewerProtocolPolicy": "https-only",
-              "CachePolicyId": {"Ref": "CachePolicy"}, "TrustedKeyGroups": [{"Ref": "KeyGroup"}]}
+              "CachePolicyId": {"Ref": "CachePolicy"}, "TrustedKeyGroups": [{"Ref": "KeyGroup"}],
+              "ResponseHeadersPolicyId": {"Ref": "ResponseHeadersPolicy"}}
     unsigned = dict(signed, PathPattern="b/*")
     del unsigned["TrustedKeyGroups"]
     dist(t)["CacheBehaviors"] = [signed, unsigned]
@@ -129,6 +131,29 @@ def _also_an_oai(t):
 def _neither_variant(t):
     del t["Resources"]["OriginAccessControl"]
     del dist(t)["Origins"][0]["OriginAccessControlId"]
+
+
+def rhp(t):
+    return res(t, "ResponseHeadersPolicy")["ResponseHeadersPolicyConfig"]
+
+
+def custom_header(t, name):
+    [item] = [i for i in rhp(t)["CustomHeadersConfig"]["Items"] if i["Header"] == name]
+    return item
+
+
+def _drop_custom_header(t, name):
+    items = rhp(t)["CustomHeadersConfig"]["Items"]
+    before = len(items)
+    items[:] = [i for i in items if i["Header"] != name]
+    assert len(items) == before - 1
+
+
+def _signed_behavior_without_response_headers(t):
+    dist(t)["CacheBehaviors"] = [{"PathPattern": "a/*", "TargetOriginId": "media-bucket",
+                                  "ViewerProtocolPolicy": "https-only",
+                                  "CachePolicyId": {"Ref": "CachePolicy"},
+                                  "TrustedKeyGroups": [{"Ref": "KeyGroup"}]}]
 
 
 def _trust_anyone_role(t):
@@ -229,6 +254,32 @@ CFN_BREAKAGES = {
         {"block_public_access_fully_on"}),
     "oai_block_public_policy_off": (
         CFN_OAI, lambda t: bpa(t).__setitem__("BlockPublicPolicy", False), {"block_public_access_fully_on"}),
+    "oac_default_behavior_without_response_headers_policy": (
+        CFN_OAC, lambda t: _delete(dist(t)["DefaultCacheBehavior"], "ResponseHeadersPolicyId"),
+        {"response_headers_are_ours"}),
+    "oac_extra_behavior_without_response_headers_policy": (
+        CFN_OAC, _signed_behavior_without_response_headers, {"response_headers_are_ours"}),
+    "oai_default_behavior_without_response_headers_policy": (
+        CFN_OAI, lambda t: _delete(dist(t)["DefaultCacheBehavior"], "ResponseHeadersPolicyId"),
+        {"response_headers_are_ours"}),
+    "oac_no_cache_control_override": (
+        CFN_OAC, lambda t: _drop_custom_header(t, "Cache-Control"), {"response_headers_are_ours"}),
+    "oac_stored_cache_control_wins": (
+        CFN_OAC, lambda t: custom_header(t, "Cache-Control").__setitem__("Override", False),
+        {"response_headers_are_ours"}),
+    "oac_public_cache_control": (
+        CFN_OAC, lambda t: custom_header(t, "Cache-Control").__setitem__("Value", "public, max-age=31536000"),
+        {"response_headers_are_ours"}),
+    "oai_no_content_disposition_override": (
+        CFN_OAI, lambda t: _drop_custom_header(t, "Content-Disposition"), {"response_headers_are_ours"}),
+    "oac_content_disposition_attachment": (
+        CFN_OAC, lambda t: custom_header(t, "Content-Disposition").__setitem__("Value", "attachment"),
+        {"response_headers_are_ours"}),
+    "oac_no_custom_headers": (
+        CFN_OAC, lambda t: _delete(rhp(t), "CustomHeadersConfig"), {"response_headers_are_ours"}),
+    "oac_nosniff_not_overridden": (
+        CFN_OAC, lambda t: rhp(t)["SecurityHeadersConfig"]["ContentTypeOptions"].__setitem__("Override", False),
+        {"response_headers_are_ours"}),
     "oac_no_distribution": (
         CFN_OAC, lambda t: _delete(t["Resources"], "Distribution"), {"template_has_the_delivery_path"}),
 }
@@ -344,6 +395,18 @@ PAB = """resource "aws_s3_bucket_public_access_block" "media" {
 """
 
 
+BEHAVIOR_RHP = "    response_headers_policy_id = aws_cloudfront_response_headers_policy.media.id\n"
+CACHE_CONTROL_ITEM = """    items {
+      header   = "Cache-Control"
+      value    = "private, max-age=3600"
+      override = true
+    }
+"""
+DISPOSITION_ITEM = CACHE_CONTROL_ITEM.replace('"Cache-Control"', '"Content-Disposition"').replace(
+    '"private, max-age=3600"', '"inline"')
+NOSNIFF = "    content_type_options {\n      override = true\n    }\n"
+
+
 def _inline_policy(statement: str) -> str:
     return ("  policy = jsonencode({\n    Version = \"2012-10-17\"\n    Statement = [" + statement + "]\n  })\n")
 
@@ -354,12 +417,13 @@ TF_BREAKAGES = {
     "default_behavior_empty_trusted_key_groups": (
         [("cloudfront.tf", BEHAVIOR_TKG, "    trusted_key_groups         = []\n")], {"CKV_MG_1"}),
     "ordered_behavior_without_trusted_key_groups": ([("cloudfront.tf", "  restrictions {\n", """  ordered_cache_behavior {
-    path_pattern           = "public/*"
-    target_origin_id       = "media-bucket"
-    viewer_protocol_policy = "https-only"
-    allowed_methods        = ["GET", "HEAD"]
-    cached_methods         = ["GET", "HEAD"]
-    cache_policy_id        = aws_cloudfront_cache_policy.media.id
+    path_pattern               = "public/*"
+    target_origin_id           = "media-bucket"
+    viewer_protocol_policy     = "https-only"
+    allowed_methods            = ["GET", "HEAD"]
+    cached_methods             = ["GET", "HEAD"]
+    cache_policy_id            = aws_cloudfront_cache_policy.media.id
+    response_headers_policy_id = aws_cloudfront_response_headers_policy.media.id
   }
 
   restrictions {
@@ -403,6 +467,27 @@ TF_BREAKAGES = {
     "ignore_public_acls_off": ([("s3.tf", "  ignore_public_acls      = true\n", "  ignore_public_acls      = false\n")], {"CKV_MG_5"}),
     "restrict_public_buckets_off": ([("s3.tf", "  restrict_public_buckets = true\n", "  restrict_public_buckets = false\n")], {"CKV_MG_5"}),
     "restrict_public_buckets_missing": ([("s3.tf", "  restrict_public_buckets = true\n", "")], {"CKV_MG_5"}),
+    "default_behavior_without_response_headers_policy": ([("cloudfront.tf", BEHAVIOR_RHP, "")], {"CKV_MG_7"}),
+    "ordered_behavior_without_response_headers_policy": ([("cloudfront.tf", "  restrictions {\n", """  ordered_cache_behavior {
+    path_pattern           = "a/*"
+    target_origin_id       = "media-bucket"
+    viewer_protocol_policy = "https-only"
+    allowed_methods        = ["GET", "HEAD"]
+    cached_methods         = ["GET", "HEAD"]
+    cache_policy_id        = aws_cloudfront_cache_policy.media.id
+    trusted_key_groups     = [aws_cloudfront_key_group.signers.id]
+  }
+
+  restrictions {
+""")], {"CKV_MG_7"}),
+    "no_cache_control_override": ([("cloudfront.tf", CACHE_CONTROL_ITEM, "")], {"CKV_MG_8"}),
+    "stored_cache_control_wins": ([("cloudfront.tf", CACHE_CONTROL_ITEM, CACHE_CONTROL_ITEM.replace(
+        "override = true", "override = false"))], {"CKV_MG_8"}),
+    "public_cache_control": ([("cloudfront.tf", CACHE_CONTROL_ITEM, CACHE_CONTROL_ITEM.replace(
+        '"private, max-age=3600"', '"public, max-age=31536000"'))], {"CKV_MG_8"}),
+    "no_content_disposition_override": ([("cloudfront.tf", DISPOSITION_ITEM, "")], {"CKV_MG_8"}),
+    "nosniff_not_overridden": ([("cloudfront.tf", NOSNIFF, NOSNIFF.replace("override = true", "override = false"))],
+                               {"CKV_MG_8"}),
     "no_public_access_block": ([("s3.tf", PAB, ""),
                                 ("s3.tf", "  depends_on = [aws_s3_bucket_public_access_block.media]\n", "")], {"CKV2_MG_6"}),
 }

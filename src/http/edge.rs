@@ -1,9 +1,15 @@
 //! The local CloudFront edge, `GET /edge/{object key}`: what a distribution with a trusted key
 //! group does, for development and tests. It decides with the same verifier as `mediagate
 //! verify` (signed URL or cookies, canned or custom policy, expiry, not-before, client IP,
-//! wildcard resources over the full URL) and then streams the object from the S3 origin with its
-//! headers and Range support. It never decides who may see what: the signature is the decision,
-//! made earlier by `access.rs` when the link was signed.
+//! wildcard resources over the full URL) and then streams the object from the S3 origin with
+//! Range support. It never decides who may see what: the signature is the decision, made
+//! earlier by `access.rs` when the link was signed.
+//!
+//! Before anything else the path must be the one spelling of a plain key
+//! ([`ObjectKey::from_url_path`]), so a grant over `carol/*` can never be walked to `bob/…` by
+//! a `%2e%2e` that the signature check sees raw and the store resolves. The Range header is
+//! read here too, and the response headers are the edge's own, never the uploader's (the
+//! infra stacks' response headers policy does the same at CloudFront).
 //!
 //! Runs only when `cloudfront.domain` is unset (embedded defaults), so every refusal also says
 //! why in `x-mediagate-edge-reason`; a real CloudFront says only "Access denied".
@@ -11,13 +17,19 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use actix_web::body::SizedStream;
+use actix_web::http::header::{
+    Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue,
+};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::stream;
 
+use crate::access::{KeyError, ObjectKey};
 use crate::cloudfront::{Rejection, Request};
 use crate::s3::GetError;
 use crate::state::AppState;
+
+mod range;
 
 /// The path prefix the edge serves under.
 pub const PREFIX: &str = "/edge/";
@@ -47,6 +59,19 @@ fn client_ip(req: &HttpRequest) -> Option<Ipv4Addr> {
     }
 }
 
+/// Header values must be visible ASCII; a reason may quote a URL.
+fn visible_ascii(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect()
+}
+
 /// CloudFront's answer to a refused request: an XML error body, 403.
 fn refuse(rejection: &Rejection) -> HttpResponse {
     let (code, message) = match rejection {
@@ -56,18 +81,7 @@ fn refuse(rejection: &Rejection) -> HttpResponse {
         ),
         _ => ("AccessDenied", "Access denied"),
     };
-    // Header values must be visible ASCII; the reason may quote a URL.
-    let reason: String = rejection
-        .to_string()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() || c == ' ' {
-                c
-            } else {
-                '?'
-            }
-        })
-        .collect();
+    let reason = visible_ascii(&rejection.to_string());
     HttpResponse::Forbidden()
         .content_type("text/xml")
         .insert_header((REASON_HEADER, reason))
@@ -83,7 +97,64 @@ fn s3_error(status: StatusCode, code: &str, message: &str) -> HttpResponse {
     ))
 }
 
+/// 400 for a path that is not the one spelling of a plain key, before anything else is asked.
+fn bad_path(why: &KeyError) -> HttpResponse {
+    let mut res = s3_error(
+        StatusCode::BAD_REQUEST,
+        "InvalidURI",
+        "Couldn't parse the specified URI.",
+    );
+    if let Ok(v) = header::HeaderValue::from_str(&visible_ascii(&why.to_string())) {
+        res.headers_mut()
+            .insert(header::HeaderName::from_static(REASON_HEADER), v);
+    }
+    res
+}
+
+/// `inline`, named after the key's last segment: an ASCII `filename` any browser reads, and
+/// the UTF-8 `filename*` (RFC 6266) when the name is not ASCII.
+fn disposition(key: &ObjectKey) -> ContentDisposition {
+    let name = key.file_name();
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut parameters = vec![DispositionParam::Filename(ascii.clone())];
+    if ascii != name {
+        parameters.push(DispositionParam::FilenameExt(ExtendedValue {
+            charset: Charset::Ext("UTF-8".into()),
+            language_tag: None,
+            value: name.as_bytes().to_vec(),
+        }));
+    }
+    ContentDisposition {
+        disposition: DispositionType::Inline,
+        parameters,
+    }
+}
+
+fn unsatisfiable() -> HttpResponse {
+    s3_error(
+        StatusCode::RANGE_NOT_SATISFIABLE,
+        "InvalidRange",
+        "The requested range is not satisfiable",
+    )
+}
+
 async fn edge(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    // One key per URL: the path must be the canonical spelling of a plain key, so the URL the
+    // signature is checked on and the object S3 is asked for can never differ.
+    let raw = req.path().strip_prefix(PREFIX).unwrap_or_default();
+    let key = match ObjectKey::from_url_path(raw) {
+        Ok(key) => key,
+        Err(why) => return bad_path(&why),
+    };
     let now = state.clock.now();
     // The URL exactly as the viewer sent it, as CloudFront checks it.
     let url = {
@@ -101,19 +172,17 @@ async fn edge(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
         Ok(grant) => grant,
         Err(rejection) => return refuse(&rejection),
     };
-    let raw = req.path().strip_prefix(PREFIX).unwrap_or_default();
-    let Ok(key) = percent_encoding::percent_decode_str(raw).decode_utf8() else {
-        return s3_error(
-            StatusCode::BAD_REQUEST,
-            "InvalidURI",
-            "the key is not UTF-8",
-        );
+    let asked = range::parse(
+        req.headers()
+            .get(header::RANGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let range = match asked {
+        range::Asked::Whole => None,
+        range::Asked::Range(r) => Some(r.header_value()),
+        range::Asked::Unsatisfiable => return unsatisfiable(),
     };
-    let range = req
-        .headers()
-        .get(header::RANGE)
-        .and_then(|v| v.to_str().ok());
-    let object = match state.objects.get(&key, range).await {
+    let object = match state.objects.get(&key, range.as_deref()).await {
         Ok(Some(object)) => object,
         Ok(None) => {
             return s3_error(
@@ -122,13 +191,7 @@ async fn edge(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
                 "The specified key does not exist.",
             );
         }
-        Err(GetError::InvalidRange) => {
-            return s3_error(
-                StatusCode::RANGE_NOT_SATISFIABLE,
-                "InvalidRange",
-                "The requested range is not satisfiable",
-            );
-        }
+        Err(GetError::InvalidRange) => return unsatisfiable(),
         Err(GetError::Upstream(e)) => {
             e.log();
             return s3_error(
@@ -156,16 +219,17 @@ async fn edge(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     if let Some(v) = &object.last_modified {
         res.insert_header((header::LAST_MODIFIED, v.as_str()));
     }
+    // How the bytes are served is ours, whatever headers the uploader managed to store with
+    // them (a presigned PUT takes unsigned Cache-Control, Content-Disposition, Expires, …).
     // A signed response is for this viewer: browsers may keep it, shared caches may not, and
     // never past the grant (an unsigned URL opened by cookies must be asked again after them).
     let left = grant.expires.seconds().saturating_sub(now.seconds());
     res.insert_header((
         header::CACHE_CONTROL,
-        object
-            .cache_control
-            .clone()
-            .unwrap_or_else(|| format!("private, max-age={}", left.min(3600))),
+        format!("private, max-age={}", left.min(3600)),
     ));
+    res.insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
+    res.insert_header((header::CONTENT_DISPOSITION, disposition(&key)));
     let length = u64::try_from(object.content_length).unwrap_or(0);
     if req.method() == actix_web::http::Method::HEAD {
         // actix sends no body for HEAD but takes Content-Length from the body's declared size.

@@ -14,11 +14,11 @@ use super::uploads::{Setup, png, setup, uploaded};
 
 const REASON: &str = "x-mediagate-edge-reason";
 
-async fn edge_app() -> Setup {
+pub(super) async fn edge_app() -> Setup {
     setup(false, |c| c.cloudfront.domain = None).await
 }
 
-fn header(res: &reqwest::Response, name: &str) -> String {
+pub(super) fn header(res: &reqwest::Response, name: &str) -> String {
     res.headers()
         .get(name)
         .and_then(|v| v.to_str().ok())
@@ -39,7 +39,7 @@ async fn get(app: &TestApp, url: &str, cookie: Option<&str>) -> (u16, String, Ve
 }
 
 /// The signed URL the API gives `token`'s holder for image `id`.
-async fn link_of(app: &TestApp, token: Option<&str>, id: &str) -> String {
+pub(super) async fn link_of(app: &TestApp, token: Option<&str>, id: &str) -> String {
     let (_, body) = app
         .gql(
             token,
@@ -376,3 +376,8 @@ async fn dev_tokens_and_the_demo_page_exist_only_where_they_should() {
         .expect("GET");
     assert_eq!(res.status(), 404);
 }
+
+mod headers;
+mod paths;
+mod ranges;
+mod raw;

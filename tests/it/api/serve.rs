@@ -372,9 +372,10 @@ async fn serve_on_embedded_defaults_takes_a_browser_style_upload() {
         .graphql(
             Some(&token),
             &format!(
-                r#"mutation {{ createUpload(input: {{filename: "me.png", contentType: "image/png", size: {}}}) {{
+                r#"mutation {{ createUpload(input: {{filename: "me.png", contentType: "image/png", size: {}, sha256: "{}"}}) {{
                     image {{ id key }} upload {{ url headers {{ name value }} }} }} }}"#,
-                bytes.len()
+                bytes.len(),
+                super::uploads::sha256_hex(&bytes)
             ),
         )
         .await;
@@ -389,7 +390,10 @@ async fn serve_on_embedded_defaults_takes_a_browser_style_upload() {
         .request(reqwest::Method::OPTIONS, url)
         .header("origin", &origin)
         .header("access-control-request-method", "PUT")
-        .header("access-control-request-headers", "content-type")
+        .header(
+            "access-control-request-headers",
+            "content-type,x-amz-checksum-sha256",
+        )
         .send()
         .await
         .expect("OPTIONS");
@@ -405,14 +409,23 @@ async fn serve_on_embedded_defaults_takes_a_browser_style_upload() {
     assert!(allowed(&preflight, "access-control-allow-methods").contains("PUT"));
     assert_eq!(
         allowed(&preflight, "access-control-allow-headers"),
-        "content-type"
+        "content-type,x-amz-checksum-sha256"
     );
+    let checksum = ticket["upload"]["headers"]
+        .as_array()
+        .expect("headers")
+        .iter()
+        .find(|h| h["name"].as_str() == Some("x-amz-checksum-sha256"))
+        .and_then(|h| h["value"].as_str())
+        .unwrap_or_else(|| panic!("no checksum header: {ticket}"))
+        .to_owned();
 
     let put = served
         .client
         .put(url)
         .header("origin", &origin)
         .header("content-type", "image/png")
+        .header("x-amz-checksum-sha256", &checksum)
         .body(bytes.clone())
         .send()
         .await

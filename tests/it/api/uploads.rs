@@ -76,6 +76,16 @@ pub(super) fn input(
     json!({"filename": filename, "contentType": content_type, "size": size, "sha256": sha256})
 }
 
+/// An input for exactly these bytes, with their SHA-256.
+pub(super) fn input_of(filename: &str, content_type: &str, bytes: &[u8]) -> Value {
+    input(
+        filename,
+        content_type,
+        bytes.len(),
+        Some(&sha256_hex(bytes)),
+    )
+}
+
 pub(super) async fn create(app: &TestApp, token: &str, input: Value) -> Value {
     let (_, body) = app.gql(Some(token), CREATE, json!({ "in": input })).await;
     body
@@ -151,7 +161,17 @@ pub(super) async fn uploaded(
     name: &str,
     visibility: &str,
 ) -> (String, String) {
-    let bytes = png(300);
+    uploaded_bytes(app, token, name, visibility, png(300)).await
+}
+
+/// As [`uploaded`], with these bytes (declared with their SHA-256).
+pub(super) async fn uploaded_bytes(
+    app: &TestApp,
+    token: &str,
+    name: &str,
+    visibility: &str,
+    bytes: Vec<u8>,
+) -> (String, String) {
     let mut inp = input(name, "image/png", bytes.len(), Some(&sha256_hex(&bytes)));
     inp["visibility"] = json!(visibility);
     let t = ticket(app, token, inp).await;
@@ -262,30 +282,6 @@ async fn full_flow_against_the_embedded_local_s3() {
     full_flow(false).await;
 }
 
-#[tokio::test]
-async fn no_checksum_is_signed_unless_the_client_declared_one() {
-    let Setup { app, _server } = setup(true, |_| {}).await;
-    app.user("alice").await;
-    let token = app.token("alice");
-    let bytes = png(100);
-    let t = ticket(&app, &token, input("a.png", "image/png", bytes.len(), None)).await;
-    let url = t["upload"]["url"].as_str().expect("url");
-    assert_eq!(
-        query_param(url, "X-Amz-SignedHeaders"),
-        Some("content-length%3Bcontent-type%3Bhost")
-    );
-    assert!(!url.to_ascii_lowercase().contains("checksum"), "{url}");
-    assert!(
-        !t["upload"]["headers"]
-            .to_string()
-            .to_ascii_lowercase()
-            .contains("checksum")
-    );
-    assert_eq!(put(&app, &t, bytes).await.status(), 200);
-    let done = complete(&app, &token, &id_of(&t)).await;
-    assert_eq!(done["data"]["completeUpload"]["status"], "READY", "{done}");
-}
-
 async fn refused_puts_leave_nothing_behind(real_server: bool) {
     let Setup { app, _server } = setup(real_server, |_| {}).await;
     app.user("alice").await;
@@ -308,7 +304,7 @@ async fn refused_puts_leave_nothing_behind(real_server: bool) {
     let cases = [
         Case {
             what: "wrong Content-Type",
-            declared_sum: None,
+            declared_sum: Some(right_sum.clone()),
             body: bytes.clone(),
             tweak: vec![("content-type", Some("image/jpeg"))],
             url: same,
@@ -316,7 +312,7 @@ async fn refused_puts_leave_nothing_behind(real_server: bool) {
         },
         Case {
             what: "wrong length",
-            declared_sum: None,
+            declared_sum: Some(right_sum.clone()),
             body: other.clone(),
             tweak: vec![],
             url: same,
@@ -340,7 +336,7 @@ async fn refused_puts_leave_nothing_behind(real_server: bool) {
         },
         Case {
             what: "expired URL",
-            declared_sum: None,
+            declared_sum: Some(right_sum.clone()),
             body: bytes.clone(),
             tweak: vec![],
             url: same,
@@ -348,7 +344,7 @@ async fn refused_puts_leave_nothing_behind(real_server: bool) {
         },
         Case {
             what: "tampered signature",
-            declared_sum: None,
+            declared_sum: Some(right_sum.clone()),
             body: bytes.clone(),
             tweak: vec![],
             url: |u| {
@@ -360,7 +356,7 @@ async fn refused_puts_leave_nothing_behind(real_server: bool) {
         },
         Case {
             what: "tampered key",
-            declared_sum: None,
+            declared_sum: Some(right_sum.clone()),
             body: bytes.clone(),
             tweak: vec![],
             url: |u| u.replacen(".png?", "x.png?", 1),
@@ -430,23 +426,29 @@ async fn an_object_that_differs_from_its_declaration_fails_and_is_deleted() {
     let Setup { app, _server } = setup(true, |_| {}).await;
     app.user("alice").await;
     let token = app.token("alice");
-    let t = ticket(&app, &token, input("a.png", "image/png", 1000, None)).await;
+    let t = ticket(&app, &token, input_of("a.png", "image/png", &png(1000))).await;
     let key = key_of(&t);
     // Something else lands under the key (another writer, a misbehaving S3-compatible server).
     let rogue = app
         .state
         .objects
-        .presign_put(&key, "image/png", 10, None, app.clock_now(), 60)
+        .presign_put(
+            &key,
+            "image/png",
+            10,
+            &Sha256::digest(png(10)).into(),
+            app.clock_now(),
+            60,
+        )
         .await
         .expect("presign");
-    let res = app
-        .client
-        .put(&rogue.url)
-        .header("content-type", "image/png")
-        .body(png(10))
-        .send()
-        .await
-        .expect("PUT");
+    let mut req = app.client.put(&rogue.url);
+    for (name, value) in &rogue.headers {
+        if !name.eq_ignore_ascii_case("content-length") {
+            req = req.header(name, value);
+        }
+    }
+    let res = req.body(png(10)).send().await.expect("PUT");
     assert_eq!(res.status(), 200);
     let done = complete(&app, &token, &id_of(&t)).await;
     assert_eq!(code(&done), "BAD_USER_INPUT", "{done}");
@@ -466,19 +468,22 @@ async fn bad_upload_requests_are_refused_and_create_nothing() {
     let Setup { app, _server } = setup(false, |_| {}).await;
     let alice = app.user("alice").await;
     let token = app.token("alice");
+    let sum = sha256_hex(&png(10));
+    let sum = Some(sum.as_str());
     for (inp, says) in [
-        (input("a.png", "image/png", 0, None), "at least 1 byte"),
+        (input("a.png", "image/png", 0, sum), "at least 1 byte"),
         (
-            input("a.png", "image/png", 25 * 1024 * 1024 + 1, None),
+            input("a.png", "image/png", 25 * 1024 * 1024 + 1, sum),
             "over the limit",
         ),
-        (input("a.html", "text/html", 10, None), "not accepted"),
-        (input("a.svg", "image/svg+xml", 10, None), "not accepted"),
-        (input("..", "image/png", 10, None), "no usable characters"),
+        (input("a.html", "text/html", 10, sum), "not accepted"),
+        (input("a.svg", "image/svg+xml", 10, sum), "not accepted"),
+        (input("..", "image/png", 10, sum), "no usable characters"),
         (
             input("a.png", "image/png", 10, Some("xyz")),
             "sha256 must be",
         ),
+        (input("a.png", "image/png", 10, None), "sha256 is required"),
     ] {
         let body = create(&app, &token, inp.clone()).await;
         assert_eq!(code(&body), "BAD_USER_INPUT", "{inp}: {body}");
@@ -490,7 +495,7 @@ async fn bad_upload_requests_are_refused_and_create_nothing() {
     let t = ticket(
         &app,
         &token,
-        input("../../etc/passwd", "image/png", 10, None),
+        input_of("../../etc/passwd", "image/png", &png(10)),
     )
     .await;
     assert_eq!(key_of(&t), format!("{alice}/{}/passwd", id_of(&t)));
@@ -499,7 +504,7 @@ async fn bad_upload_requests_are_refused_and_create_nothing() {
         .gql(
             None,
             CREATE,
-            json!({ "in": input("a.png", "image/png", 10, None) }),
+            json!({ "in": input_of("a.png", "image/png", &png(10)) }),
         )
         .await;
     assert_eq!(code(&body), "UNAUTHENTICATED", "{body}");
@@ -516,21 +521,21 @@ async fn a_flood_of_create_upload_calls_is_rate_limited() {
     app.user("bob").await;
     let token = app.token("alice");
     for _ in 0..5 {
-        ticket(&app, &token, input("a.png", "image/png", 10, None)).await;
+        ticket(&app, &token, input_of("a.png", "image/png", &png(10))).await;
     }
-    let body = create(&app, &token, input("a.png", "image/png", 10, None)).await;
+    let body = create(&app, &token, input_of("a.png", "image/png", &png(10))).await;
     assert_eq!(code(&body), "RATE_LIMITED", "{body}");
     assert!(body.to_string().contains("try again in 12 s"), "{body}");
     // Bob is not slowed down by Alice.
     ticket(
         &app,
         &app.token("bob"),
-        input("b.png", "image/png", 10, None),
+        input_of("b.png", "image/png", &png(10)),
     )
     .await;
     // A minute later Alice may go on.
     app.clock.advance(60);
-    ticket(&app, &token, input("a.png", "image/png", 10, None)).await;
+    ticket(&app, &token, input_of("a.png", "image/png", &png(10))).await;
 }
 
 #[tokio::test]
@@ -538,9 +543,9 @@ async fn unfinished_uploads_per_user_are_capped() {
     let Setup { app, _server } = setup(false, |c| c.uploads.max_pending_per_user = 2).await;
     app.user("alice").await;
     let token = app.token("alice");
-    ticket(&app, &token, input("a.png", "image/png", 10, None)).await;
-    ticket(&app, &token, input("b.png", "image/png", 10, None)).await;
-    let body = create(&app, &token, input("c.png", "image/png", 10, None)).await;
+    ticket(&app, &token, input_of("a.png", "image/png", &png(10))).await;
+    ticket(&app, &token, input_of("b.png", "image/png", &png(10))).await;
+    let body = create(&app, &token, input_of("c.png", "image/png", &png(10))).await;
     assert_eq!(code(&body), "RATE_LIMITED", "{body}");
     assert!(body.to_string().contains("2 unfinished uploads"), "{body}");
 }
@@ -552,7 +557,7 @@ async fn another_user_cannot_complete_delete_or_hide_your_images() {
     app.user("bob").await;
     let alice = app.token("alice");
     let bob = app.token("bob");
-    let pending = ticket(&app, &alice, input("p.png", "image/png", 10, None)).await;
+    let pending = ticket(&app, &alice, input_of("p.png", "image/png", &png(10))).await;
     assert_eq!(put(&app, &pending, png(10)).await.status(), 200);
     let (private, _) = uploaded(&app, &alice, "private.png", "PRIVATE").await;
     let (public, _) = uploaded(&app, &alice, "public.png", "PUBLIC").await;
@@ -645,7 +650,7 @@ async fn the_reaper_finishes_deletes_and_abandoned_uploads() {
     let (kept, kept_key) = uploaded(&app, &alice, "k.png", "PRIVATE").await;
     let (_, body) = app.gql(Some(&alice), DELETE, json!({ "i": deleted })).await;
     assert!(body["errors"].is_null(), "{body}");
-    let abandoned = ticket(&app, &alice, input("a.png", "image/png", 10, None)).await;
+    let abandoned = ticket(&app, &alice, input_of("a.png", "image/png", &png(10))).await;
     assert_eq!(put(&app, &abandoned, png(10)).await.status(), 200);
 
     // Now: the client never sent its DELETE, so the reaper does it; the upload is still young.
@@ -789,7 +794,7 @@ async fn presigned_urls_never_outlive_their_credentials_nor_seven_days() {
         .await
         .expect("store");
     let put = store
-        .presign_put("k/i/a.png", "image/png", 10, None, now, 60)
+        .presign_put("k/i/a.png", "image/png", 10, &[7; 32], now, 60)
         .await
         .expect("presign");
     assert_eq!(put.expires_at, Epoch(now.seconds() + 30));
@@ -805,7 +810,7 @@ async fn presigned_urls_never_outlive_their_credentials_nor_seven_days() {
         .await
         .expect("store");
     let put = long
-        .presign_put("k/i/a.png", "image/png", 10, None, now, 10 * 24 * 3600)
+        .presign_put("k/i/a.png", "image/png", 10, &[7; 32], now, 10 * 24 * 3600)
         .await
         .expect("presign");
     assert_eq!(query_param(&put.url, "X-Amz-Expires"), Some("604800"));
@@ -814,7 +819,7 @@ async fn presigned_urls_never_outlive_their_credentials_nor_seven_days() {
         .await
         .expect("store");
     let err = expired
-        .presign_put("k/i/a.png", "image/png", 10, None, now, 60)
+        .presign_put("k/i/a.png", "image/png", 10, &[7; 32], now, 60)
         .await
         .unwrap_err();
     assert_eq!(err.code(), mediagate::error::Code::Upstream);
@@ -881,3 +886,6 @@ async fn fake_cloudfront_control_plane_gets_the_paths_of_hidden_and_deleted_imag
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+mod local_s3;
+mod replace;
