@@ -52,7 +52,7 @@ async fn owned_image(
 impl Mutation {
     /// Starts an upload: checks type, size and name, creates a PENDING image and returns a
     /// presigned PUT (valid `uploads.url_ttl_secs`) that S3 accepts only for exactly the declared
-    /// Content-Type, Content-Length and, when given, SHA-256.
+    /// Content-Type, Content-Length and SHA-256 (required).
     async fn create_upload(
         context: &Context,
         input: CreateUploadInput,

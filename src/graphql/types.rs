@@ -382,7 +382,9 @@ pub struct CreateUploadInput {
     pub content_type: String,
     /// Its exact size in bytes.
     pub size: i32,
-    /// Its SHA-256 (64 hex digits or S3's base64); S3 then refuses any other bytes.
+    /// Its SHA-256 (64 hex digits or S3's base64). Required: S3 then refuses any other bytes,
+    /// so a confirmed image's bytes can never be replaced through its upload URL. Nullable only
+    /// so that a missing one gets a message that says how to compute it.
     pub sha256: Option<String>,
     /// Who may see it once complete.
     #[graphql(default = GqlVisibility::Private)]
