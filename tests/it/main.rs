@@ -2,7 +2,9 @@
 
 mod api;
 mod auth_oidc;
+mod auth_oidc_api;
 mod cli;
+mod oidc_standin;
 mod oracle;
 mod properties;
 mod s3_server;
