@@ -108,6 +108,7 @@ pub fn authenticator(config: &Config) -> anyhow::Result<(Authenticator, Option<V
         audience: a.audience.clone(),
         leeway_secs: a.leeway_secs,
         accept_client_id_as_audience: a.accept_client_id_as_audience,
+        max_token_lifetime_secs: a.max_token_lifetime_secs,
     })?;
     Ok((auth, dev_secret))
 }

@@ -13,6 +13,11 @@
 //! fetch the next waits at least 5 s (or the interval, if shorter); meanwhile requests that need
 //! a fetch get the same upstream error at once.
 //!
+//! No token may live longer than `max_token_lifetime_secs` from now.
+//!
+//! Identities: see [`Identity::user_id`]. Issuers are compared and stored in one spelling,
+//! [`normalise_issuer`].
+//!
 //! Nothing here puts a token, the secret or key material in an error message or a log line.
 #![warn(missing_docs)]
 
@@ -36,6 +41,8 @@ pub const DEFAULT_LEEWAY_SECS: u64 = 60;
 pub const DEFAULT_JWKS_MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
 /// Default limit on each HTTP request to the issuer (connect, send, read the answer).
 pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default longest a token may still be valid for, from now: 24 h.
+pub const DEFAULT_MAX_TOKEN_LIFETIME_SECS: u64 = 86_400;
 /// RFC 7518 §3.2: an HS256 key must be at least as long as the hash output (256 bits).
 pub const MIN_HS256_SECRET_BYTES: usize = 32;
 
@@ -64,6 +71,8 @@ pub struct AuthConfig {
     /// Accept a token without `aud` whose `client_id` is the audience (Cognito access tokens
     /// carry `client_id` instead of `aud`; Cognito ID tokens carry `aud`).
     pub accept_client_id_as_audience: bool,
+    /// Refuse a token whose `exp` is further than this from now (plus the leeway).
+    pub max_token_lifetime_secs: u64,
 }
 
 impl AuthConfig {
@@ -90,6 +99,7 @@ impl AuthConfig {
             audience: None,
             leeway_secs: DEFAULT_LEEWAY_SECS,
             accept_client_id_as_audience: false,
+            max_token_lifetime_secs: DEFAULT_MAX_TOKEN_LIFETIME_SECS,
         }
     }
 }
@@ -191,6 +201,17 @@ pub enum AuthError {
         /// `now - exp`.
         secs_ago: u64,
     },
+    /// `exp` is further ahead than the configured maximum lifetime.
+    #[error(
+        "token expires in {expires_in_secs} s; at most {max_secs} s are accepted \
+         (auth.max_token_lifetime_secs): ask the issuer for a shorter-lived token"
+    )]
+    LivesTooLong {
+        /// `exp - now`.
+        expires_in_secs: u64,
+        /// The configured maximum.
+        max_secs: u64,
+    },
     /// `nbf` (minus leeway) has not come yet.
     #[error("token is not valid for another {secs} s (nbf)")]
     NotYetValid {
@@ -286,7 +307,8 @@ fn client_id_hint(client_id: &Option<String>, accepted: bool) -> String {
 /// The verified caller.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Identity {
-    /// The token's `iss` (empty for an HS256 token without one when no issuer is configured).
+    /// The token's `iss`, in [`normalise_issuer`]'s spelling (empty for an HS256 token without
+    /// one when no issuer is configured).
     pub issuer: String,
     /// The token's `sub`.
     pub subject: String,
@@ -294,33 +316,77 @@ pub struct Identity {
     pub username: String,
     /// The token's `exp`, epoch seconds.
     pub expires_at: u64,
+    /// Signed with this service's own HS256 secret, so its `sub` names one of this service's
+    /// users and may be the user id as it is (see [`Identity::user_id`]).
+    pub own_issuer: bool,
 }
 
 impl Identity {
-    /// "{issuer}|{subject}": the stored identity of a user.
+    /// "{issuer}|{subject}": the stored identity of a user ([`subject_key`]).
     pub fn user_subject(&self) -> String {
-        format!("{}|{}", self.issuer, self.subject)
+        subject_key(&self.issuer, &self.subject)
     }
 
-    /// Our user id: the `sub` itself when it is `[A-Za-z0-9_-]{1,64}`, else "u" + the first 24
-    /// hex digits of sha256("{iss}|{sub}").
+    /// Our user id for a new user. Two forms that can never meet:
+    /// - a *direct* id, the `sub` itself: only for this service's own tokens (HS256), and only
+    ///   when the `sub` is `[A-Za-z0-9_-]{1,64}` and not of the derived form;
+    /// - a *derived* id, "u" + the first 24 hex digits of sha256([`Identity::user_subject`]):
+    ///   for every other token (every OIDC token), and for own `sub`s that cannot be direct.
+    ///
+    /// So a `sub` from an outside issuer never takes the id of a user of ours (a seeded `u0042`,
+    /// a dev user `alice`), two issuers never share one, and an issuer spelled two ways is one
+    /// issuer. A user keeps the id it was created with: the store looks users up by subject.
     pub fn user_id(&self) -> String {
-        let safe = (1..=64).contains(&self.subject.len())
-            && self
-                .subject
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-        if safe {
+        if self.own_issuer && is_direct_id(&self.subject) {
             return self.subject.clone();
         }
         let digest = openssl::sha::sha256(self.user_subject().as_bytes());
-        let mut id = String::with_capacity(25);
+        let mut id = String::with_capacity(DERIVED_ID_LEN);
         id.push('u');
         for byte in &digest[..12] {
             id.push_str(&format!("{byte:02x}"));
         }
         id
     }
+}
+
+/// "u" + 24 lowercase hex digits.
+const DERIVED_ID_LEN: usize = 25;
+
+fn is_derived_id(id: &str) -> bool {
+    id.len() == DERIVED_ID_LEN
+        && id.starts_with('u')
+        && id[1..]
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+fn is_direct_id(sub: &str) -> bool {
+    (1..=64).contains(&sub.len())
+        && sub
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        && !is_derived_id(sub)
+}
+
+/// The stored identity of a user: "{issuer}|{sub}", the issuer in [`normalise_issuer`]'s spelling.
+/// `mediagate seed` gives its users `subject_key(<auth.issuer>, id)`, so that a dev token for
+/// `u0042` is seeded user `u0042`.
+pub fn subject_key(issuer: &str, sub: &str) -> String {
+    format!("{}|{sub}", normalise_issuer(issuer))
+}
+
+/// The one spelling of an issuer, for comparing and storing: an `http`/`https` URL as the URL
+/// standard serialises it (scheme and host in lower case, no default port), without trailing
+/// slashes (Auth0's issuers end in one, most configurations do not); any other issuer (the dev
+/// issuer `mediagate-dev`) as it is, without trailing slashes.
+pub fn normalise_issuer(issuer: &str) -> String {
+    if let Ok(url) = reqwest::Url::parse(issuer)
+        && matches!(url.scheme(), "http" | "https")
+    {
+        return url.as_str().trim_end_matches('/').to_owned();
+    }
+    issuer.trim_end_matches('/').to_owned()
 }
 
 /// The token from an `Authorization` header value: `Bearer <token>`, the scheme in any case.
@@ -408,10 +474,12 @@ const OIDC_ALGORITHMS: &[&str] = &["RS256", "ES256"];
 /// Verifies bearer tokens. Cheap to share in an `Arc`; its `Debug` never shows the secret.
 pub struct Authenticator {
     keys: Keys,
+    /// The expected issuer, in [`normalise_issuer`]'s spelling.
     issuer: Option<String>,
     audience: Option<String>,
     leeway_secs: u64,
     accept_client_id_as_audience: bool,
+    max_token_lifetime_secs: u64,
 }
 
 enum Keys {
@@ -433,6 +501,7 @@ impl fmt::Debug for Authenticator {
                 "accept_client_id_as_audience",
                 &self.accept_client_id_as_audience,
             )
+            .field("max_token_lifetime_secs", &self.max_token_lifetime_secs)
             .finish()
     }
 }
@@ -443,6 +512,11 @@ impl Authenticator {
         if config.audience.as_deref() == Some("") {
             return Err(AuthError::Config(
                 "the audience is empty; leave it unset to skip the audience check".to_owned(),
+            ));
+        }
+        if config.max_token_lifetime_secs == 0 {
+            return Err(AuthError::Config(
+                "the maximum token lifetime is 0 s; no token could be accepted".to_owned(),
             ));
         }
         let (keys, issuer) = match config.mode {
@@ -459,7 +533,7 @@ impl Authenticator {
                 http_timeout,
             } => {
                 if let Some(expected) = &config.issuer
-                    && !same_issuer(expected, &issuer)
+                    && normalise_issuer(expected) != normalise_issuer(&issuer)
                 {
                     return Err(AuthError::Config(format!(
                         "the expected issuer {expected:?} differs from the OIDC issuer {issuer:?}; \
@@ -472,10 +546,11 @@ impl Authenticator {
         };
         Ok(Authenticator {
             keys,
-            issuer,
+            issuer: issuer.as_deref().map(normalise_issuer),
             audience: config.audience,
             leeway_secs: config.leeway_secs,
             accept_client_id_as_audience: config.accept_client_id_as_audience,
+            max_token_lifetime_secs: config.max_token_lifetime_secs,
         })
     }
 
@@ -515,14 +590,29 @@ impl Authenticator {
                 _ => AuthError::Malformed(e.to_string()),
             })?
             .claims;
-        self.check_claims(claims, now)
+        let own_issuer = matches!(self.keys, Keys::Hs256(_));
+        self.check_claims(claims, now, own_issuer)
     }
 
-    fn check_claims(&self, claims: Claims, now: u64) -> Result<Identity, AuthError> {
+    fn check_claims(
+        &self,
+        claims: Claims,
+        now: u64,
+        own_issuer: bool,
+    ) -> Result<Identity, AuthError> {
         let exp = numeric_date(&claims.exp, "exp")?.ok_or(AuthError::MissingClaim("exp"))?;
         if now >= exp.saturating_add(self.leeway_secs) {
             return Err(AuthError::Expired {
                 secs_ago: now.saturating_sub(exp),
+            });
+        }
+        let latest = now
+            .saturating_add(self.max_token_lifetime_secs)
+            .saturating_add(self.leeway_secs);
+        if exp > latest {
+            return Err(AuthError::LivesTooLong {
+                expires_in_secs: exp - now,
+                max_secs: self.max_token_lifetime_secs,
             });
         }
         if let Some(nbf) = numeric_date(&claims.nbf, "nbf")?
@@ -531,10 +621,16 @@ impl Authenticator {
             return Err(AuthError::NotYetValid { secs: nbf - now });
         }
 
-        let iss = string_claim(&claims.iss, "iss")?;
+        if let Some(nbf) = numeric_date(&claims.nbf, "nbf")?
+            && nbf > now.saturating_add(self.leeway_secs)
+        {
+            return Err(AuthError::NotYetValid { secs: nbf - now });
+        }
+
+        let iss = string_claim(&claims.iss, "iss")?.map(normalise_issuer);
         if let Some(expected) = &self.issuer {
-            let found = iss.ok_or(AuthError::MissingClaim("iss"))?;
-            if !same_issuer(found, expected) {
+            let found = iss.as_deref().ok_or(AuthError::MissingClaim("iss"))?;
+            if found != expected {
                 return Err(AuthError::WrongIssuer {
                     found: shown(found),
                     expected: expected.clone(),
@@ -565,10 +661,11 @@ impl Authenticator {
         .unwrap_or(sub);
 
         Ok(Identity {
-            issuer: iss.unwrap_or_default().to_owned(),
+            issuer: iss.unwrap_or_default(),
             subject: sub.to_owned(),
             username: username.to_owned(),
             expires_at: exp,
+            own_issuer,
         })
     }
 
@@ -671,11 +768,6 @@ fn numeric_date(value: &Option<Value>, claim: &'static str) -> Result<Option<u64
         },
         Some(_) => Err(invalid),
     }
-}
-
-/// Issuers compare without a trailing slash: Auth0's end in one, most configurations do not.
-fn same_issuer(a: &str, b: &str) -> bool {
-    a.trim_end_matches('/') == b.trim_end_matches('/')
 }
 
 /// A token-supplied string, made safe and short enough for a message.
@@ -956,7 +1048,7 @@ impl OidcKeys {
 
     async fn discover(&self) -> Result<String, AuthError> {
         let discovery: Discovery = self.get_json(&self.discovery_url).await?;
-        if !same_issuer(&discovery.issuer, &self.issuer) {
+        if normalise_issuer(&discovery.issuer) != normalise_issuer(&self.issuer) {
             return Err(AuthError::IssuerMismatch {
                 url: self.discovery_url.clone(),
                 discovered: shown(&discovery.issuer),
@@ -1218,6 +1310,7 @@ mod tests {
                 subject: "alice".to_owned(),
                 username: "Alice".to_owned(),
                 expires_at: NOW + 600,
+                own_issuer: true,
             }
         );
         assert_eq!(identity.user_subject(), "https://issuer.example|alice");
@@ -1505,12 +1598,14 @@ mod tests {
         }
     }
 
+    /// An identity from this service's own (HS256) tokens.
     fn identity(subject: &str) -> Identity {
         Identity {
             issuer: ISSUER.to_owned(),
             subject: subject.to_owned(),
             username: subject.to_owned(),
             expires_at: NOW,
+            own_issuer: true,
         }
     }
 
@@ -1519,6 +1614,7 @@ mod tests {
         assert_eq!(identity("abc_DEF-123").user_id(), "abc_DEF-123");
         let sixty_four = "a".repeat(64);
         assert_eq!(identity(&sixty_four).user_id(), sixty_four);
+        assert_eq!(identity(&"a".repeat(65)).user_id().len(), 25);
         // Values from Python: hashlib.sha256(b"{iss}|{sub}").hexdigest()[:24]
         assert_eq!(identity("auth0|abc").user_id(), "ubc2f20b4f715589416f2e36b");
         assert_eq!(
@@ -1534,6 +1630,111 @@ mod tests {
             ..identity("auth0|abc")
         };
         assert_ne!(other_issuer.user_id(), identity("auth0|abc").user_id());
+    }
+
+    #[test]
+    fn outside_issuers_always_get_derived_ids() {
+        let outside = |sub: &str| Identity {
+            own_issuer: false,
+            ..identity(sub)
+        };
+        // Values from Python: "u" + hashlib.sha256(b"{iss}|{sub}").hexdigest()[:24]
+        assert_eq!(
+            outside("abc_DEF-123").user_id(),
+            "u476007403bbca2bf5f687946"
+        );
+        assert_eq!(outside("u0042").user_id(), "u299e980d1a340b1a170634fb");
+        // An own sub shaped like a derived id is derived too, so the two forms never meet.
+        assert_eq!(
+            identity("u0123456789abcdef01234567").user_id(),
+            "u8fae7a84aa155161911fdd26"
+        );
+        // Only that exact shape: upper-case hex, or one digit more or less, stays direct.
+        for direct in [
+            "u0123456789ABCDEF01234567",
+            "u0123456789abcdef0123456",
+            "u0123456789abcdef012345678",
+            "x0123456789abcdef01234567",
+        ] {
+            assert_eq!(identity(direct).user_id(), direct);
+        }
+    }
+
+    #[test]
+    fn issuers_have_one_spelling() {
+        for (given, normal) in [
+            ("https://tenant.auth0.com/", "https://tenant.auth0.com"),
+            ("HTTPS://Tenant.Auth0.COM//", "https://tenant.auth0.com"),
+            (
+                "https://x.example:443/realms/Dev/",
+                "https://x.example/realms/Dev",
+            ),
+            (
+                "http://127.0.0.1:8080/realms/dev",
+                "http://127.0.0.1:8080/realms/dev",
+            ),
+            ("mediagate-dev", "mediagate-dev"),
+            ("mediagate-dev/", "mediagate-dev"),
+            ("Mediagate-Dev", "Mediagate-Dev"),
+            ("", ""),
+        ] {
+            assert_eq!(normalise_issuer(given), normal, "{given:?}");
+        }
+        assert_eq!(
+            subject_key("https://tenant.auth0.com/", "auth0|abc"),
+            "https://tenant.auth0.com|auth0|abc"
+        );
+        assert_eq!(subject_key("mediagate-dev", "u0042"), "mediagate-dev|u0042");
+    }
+
+    #[tokio::test]
+    async fn one_issuer_spelled_two_ways_is_one_identity() {
+        let auth = authenticator(|c| c.issuer = Some("HTTPS://Issuer.Example/".to_owned()));
+        let plain = verify(&auth, &sign(claims(json!({}))))
+            .await
+            .expect("plain");
+        let spelled = verify(
+            &auth,
+            &sign(claims(json!({"iss": "https://issuer.EXAMPLE/"}))),
+        )
+        .await
+        .expect("other spelling");
+        assert_eq!(plain.issuer, ISSUER);
+        assert_eq!(plain.user_subject(), spelled.user_subject());
+        assert_eq!(plain.user_id(), spelled.user_id());
+    }
+
+    #[tokio::test]
+    async fn tokens_may_live_at_most_the_maximum_lifetime() {
+        let auth = authenticator(|c| {
+            c.leeway_secs = 60;
+            c.max_token_lifetime_secs = 3600;
+        });
+        let at = |exp: u64| sign(claims(json!({ "exp": exp })));
+        assert!(verify(&auth, &at(NOW + 3600 + 60)).await.is_ok());
+        let err = verify(&auth, &at(NOW + 3600 + 61))
+            .await
+            .expect_err("too long");
+        assert_eq!(
+            err,
+            AuthError::LivesTooLong {
+                expires_in_secs: 3661,
+                max_secs: 3600
+            }
+        );
+        let err = verify(&auth, &at(u64::MAX)).await.expect_err("forever");
+        assert!(matches!(err, AuthError::LivesTooLong { .. }), "{err:?}");
+        assert!(
+            err.to_string().contains("(auth.max_token_lifetime_secs)"),
+            "{err}"
+        );
+        assert!(matches!(
+            Authenticator::new(AuthConfig {
+                max_token_lifetime_secs: 0,
+                ..AuthConfig::hs256(SECRET)
+            }),
+            Err(AuthError::Config(_))
+        ));
     }
 
     #[tokio::test]

@@ -195,6 +195,8 @@ pub struct AuthConfig {
     pub jwks_min_refresh_interval_secs: u64,
     /// Timeout for discovery and JWKS requests.
     pub http_timeout_secs: u64,
+    /// A token whose `exp` is further ahead than this (plus the leeway) is refused.
+    pub max_token_lifetime_secs: u64,
 }
 
 impl Default for AuthConfig {
@@ -209,6 +211,7 @@ impl Default for AuthConfig {
             leeway_secs: 60,
             jwks_min_refresh_interval_secs: 30,
             http_timeout_secs: 5,
+            max_token_lifetime_secs: 86_400,
         }
     }
 }
@@ -503,6 +506,9 @@ impl Config {
             return bad(
                 "auth.mode = \"oidc\" needs auth.issuer, the issuer URL (https://…)".into(),
             );
+        }
+        if self.auth.max_token_lifetime_secs == 0 {
+            return bad("auth.max_token_lifetime_secs must be at least 1".into());
         }
         if !matches!(self.cloudfront.scheme.as_str(), "https" | "http") {
             return bad(format!(

@@ -11,6 +11,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use mediagate::auth::{AuthConfig, AuthError, AuthMode, Authenticator, Identity};
 use serde_json::{Value, json};
 
+use crate::auth_oidc_api::derived_id;
 use crate::oidc_standin::{AUDIENCE, HOUR, LocalIssuer, NOW, b64, keys};
 
 fn config(issuer: &str, interval: Duration) -> AuthConfig {
@@ -20,10 +21,8 @@ fn config(issuer: &str, interval: Duration) -> AuthConfig {
             jwks_min_refresh_interval: interval,
             http_timeout: Duration::from_secs(5),
         },
-        issuer: None,
         audience: Some(AUDIENCE.to_owned()),
-        leeway_secs: 60,
-        accept_client_id_as_audience: false,
+        ..AuthConfig::oidc(issuer)
     }
 }
 
@@ -52,6 +51,7 @@ async fn oidc_local_issuer_accepts_rs256_and_es256() {
                 subject: "user-1".to_owned(),
                 username: "alice".to_owned(),
                 expires_at: NOW + 600,
+                own_issuer: false,
             }
         );
     }
@@ -557,7 +557,10 @@ async fn oidc_local_issuer_cognito_access_tokens_need_the_client_id_option() {
         .await
         .expect("access token with the option on");
     assert_eq!(identity.username, "alice");
-    assert_eq!(identity.user_id(), "5f6e7d8c-0000-4000-8000-000000000001");
+    assert_eq!(
+        identity.user_id(),
+        derived_id(&issuer.url, "5f6e7d8c-0000-4000-8000-000000000001")
+    );
     verify(&cognito, &id_token).await.expect("ID token");
 
     let other_client = keys().rsa.sign(&json!({

@@ -4,6 +4,7 @@
 mod access_table;
 mod edge;
 pub mod helpers;
+mod identity;
 mod links;
 mod queries;
 mod serve;
