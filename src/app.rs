@@ -88,6 +88,7 @@ pub fn authenticator(config: &Config) -> anyhow::Result<(Authenticator, Option<V
             AuthMode::Oidc {
                 issuer: a.issuer.clone().unwrap_or_default(),
                 jwks_min_refresh_interval: Duration::from_secs(a.jwks_min_refresh_interval_secs),
+                jwks_max_age: Duration::from_secs(a.jwks_max_age_secs),
                 http_timeout: Duration::from_secs(a.http_timeout_secs),
             },
             None,

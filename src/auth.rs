@@ -13,6 +13,13 @@
 //! fetch the next waits at least 5 s (or the interval, if shorter); meanwhile requests that need
 //! a fetch get the same upstream error at once.
 //!
+//! The key set also has a maximum age (`jwks_max_age`, 600 s by default, as `jose`'s
+//! `createRemoteJWKSet`), so a key the issuer removed stops being trusted even if no token ever
+//! names an unknown `kid`. Once the set is three quarters of that old, a request starts one
+//! refresh in the background and is answered from the set it has; a refresh that fails keeps the
+//! set until the maximum age, after which tokens are refused as upstream failures (fail closed)
+//! until the issuer answers again. These ages are measured on the `now` each call passes in.
+//!
 //! No token may live longer than `max_token_lifetime_secs` from now.
 //!
 //! Identities: see [`Identity::user_id`]. Issuers are compared and stored in one spelling,
@@ -21,19 +28,18 @@
 //! Nothing here puts a token, the secret or key material in an error message or a log line.
 #![warn(missing_docs)]
 
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 use std::fmt;
-use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyOperations, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::Deserialize;
 use serde_json::{Map, Value};
+
+use crate::jwks::KeyStore;
 
 /// Default allowance for clock skew on `exp` and `nbf`, in seconds.
 pub const DEFAULT_LEEWAY_SECS: u64 = 60;
@@ -41,6 +47,8 @@ pub const DEFAULT_LEEWAY_SECS: u64 = 60;
 pub const DEFAULT_JWKS_MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
 /// Default limit on each HTTP request to the issuer (connect, send, read the answer).
 pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default age at which a fetched JWKS is no longer trusted (jose's `cacheMaxAge`).
+pub const DEFAULT_JWKS_MAX_AGE: Duration = Duration::from_secs(600);
 /// Default longest a token may still be valid for, from now: 24 h.
 pub const DEFAULT_MAX_TOKEN_LIFETIME_SECS: u64 = 86_400;
 /// RFC 7518 §3.2: an HS256 key must be at least as long as the hash output (256 bits).
@@ -48,13 +56,6 @@ pub const MIN_HS256_SECRET_BYTES: usize = 32;
 
 /// A longer token is refused before any decoding.
 const MAX_TOKEN_BYTES: usize = 16 * 1024;
-/// Discovery documents and key sets larger than this are refused.
-const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
-/// After a failed fetch, the next one waits at least this long (or the refresh interval, if
-/// shorter), so a dead issuer is not asked once per request.
-const FAILED_FETCH_RETRY: Duration = Duration::from_secs(5);
-/// RSA keys in a JWKS must have a modulus of 2048 to 8192 bits.
-const RSA_MODULUS_BYTES: std::ops::RangeInclusive<usize> = 256..=1024;
 
 /// How tokens are verified.
 #[derive(Clone, Debug)]
@@ -83,11 +84,13 @@ impl AuthConfig {
         })
     }
 
-    /// OIDC with `issuer`, no audience check, the default leeway, refresh interval and timeout.
+    /// OIDC with `issuer`, no audience check, the default leeway, refresh interval, maximum age
+    /// and timeout.
     pub fn oidc(issuer: impl Into<String>) -> AuthConfig {
         AuthConfig::with_mode(AuthMode::Oidc {
             issuer: issuer.into(),
             jwks_min_refresh_interval: DEFAULT_JWKS_MIN_REFRESH_INTERVAL,
+            jwks_max_age: DEFAULT_JWKS_MAX_AGE,
             http_timeout: DEFAULT_HTTP_TIMEOUT,
         })
     }
@@ -120,6 +123,8 @@ pub enum AuthMode {
         /// Shortest time between two JWKS refreshes (fetches caused by a token naming an unknown
         /// `kid`; the first load is not one).
         jwks_min_refresh_interval: Duration,
+        /// Age at which the fetched key set is no longer trusted (whole seconds count).
+        jwks_max_age: Duration,
         /// Limit on each HTTP request to the issuer.
         http_timeout: Duration,
     },
@@ -138,11 +143,13 @@ impl fmt::Debug for AuthMode {
             AuthMode::Oidc {
                 issuer,
                 jwks_min_refresh_interval,
+                jwks_max_age,
                 http_timeout,
             } => f
                 .debug_struct("Oidc")
                 .field("issuer", issuer)
                 .field("jwks_min_refresh_interval", jwks_min_refresh_interval)
+                .field("jwks_max_age", jwks_max_age)
                 .field("http_timeout", http_timeout)
                 .finish(),
         }
@@ -484,7 +491,8 @@ pub struct Authenticator {
 
 enum Keys {
     Hs256(DecodingKey),
-    Oidc(Box<OidcKeys>),
+    /// Shared with the background refreshes it starts.
+    Oidc(Arc<KeyStore>),
 }
 
 impl fmt::Debug for Authenticator {
@@ -530,6 +538,7 @@ impl Authenticator {
             AuthMode::Oidc {
                 issuer,
                 jwks_min_refresh_interval,
+                jwks_max_age,
                 http_timeout,
             } => {
                 if let Some(expected) = &config.issuer
@@ -540,8 +549,13 @@ impl Authenticator {
                          leave it unset"
                     )));
                 }
-                let oidc = OidcKeys::new(issuer.clone(), jwks_min_refresh_interval, http_timeout)?;
-                (Keys::Oidc(Box::new(oidc)), Some(issuer))
+                let oidc = KeyStore::new(
+                    issuer.clone(),
+                    jwks_min_refresh_interval,
+                    jwks_max_age,
+                    http_timeout,
+                )?;
+                (Keys::Oidc(Arc::new(oidc)), Some(issuer))
             }
         };
         Ok(Authenticator {
@@ -566,7 +580,7 @@ impl Authenticator {
             Keys::Oidc(oidc) => {
                 let algorithm = header.algorithm(OIDC_ALGORITHMS)?;
                 let kid = header.kid.as_deref().ok_or(AuthError::MissingKeyId)?;
-                held_key = oidc.key(kid).await?;
+                held_key = oidc.key(kid, now).await?;
                 if held_key.algorithm != algorithm {
                     return Err(AuthError::AlgorithmKeyMismatch {
                         alg: algorithm_name(algorithm),
@@ -615,12 +629,6 @@ impl Authenticator {
                 max_secs: self.max_token_lifetime_secs,
             });
         }
-        if let Some(nbf) = numeric_date(&claims.nbf, "nbf")?
-            && nbf > now.saturating_add(self.leeway_secs)
-        {
-            return Err(AuthError::NotYetValid { secs: nbf - now });
-        }
-
         if let Some(nbf) = numeric_date(&claims.nbf, "nbf")?
             && nbf > now.saturating_add(self.leeway_secs)
         {
@@ -771,7 +779,7 @@ fn numeric_date(value: &Option<Value>, claim: &'static str) -> Result<Option<u64
 }
 
 /// A token-supplied string, made safe and short enough for a message.
-fn shown(s: &str) -> String {
+pub(crate) fn shown(s: &str) -> String {
     const MAX_CHARS: usize = 80;
     let mut out: String = s.chars().take(MAX_CHARS).collect();
     if s.chars().nth(MAX_CHARS).is_some() {
@@ -780,7 +788,7 @@ fn shown(s: &str) -> String {
     out
 }
 
-fn algorithm_name(algorithm: Algorithm) -> &'static str {
+pub(crate) fn algorithm_name(algorithm: Algorithm) -> &'static str {
     match algorithm {
         Algorithm::HS256 => "HS256",
         Algorithm::RS256 => "RS256",
@@ -847,393 +855,6 @@ impl TokenHeader {
             _ => Err(refused(shown(alg))),
         }
     }
-}
-
-/// One verification key from the issuer's JWKS.
-struct IssuerKey {
-    algorithm: Algorithm,
-    key: DecodingKey,
-}
-
-/// The issuer's keys, fetched on demand.
-struct OidcKeys {
-    issuer: String,
-    discovery_url: String,
-    min_refresh_interval: Duration,
-    http: reqwest::Client,
-    cache: RwLock<KeyCache>,
-    /// Held for the whole of a fetch: one fetch at a time, and the rest wait for its answer.
-    fetch: tokio::sync::Mutex<FetchState>,
-}
-
-#[derive(Default)]
-struct KeyCache {
-    keys: HashMap<String, Arc<IssuerKey>>,
-    /// Completed fetch attempts; a waiter that sees it change knows a fetch answered for it.
-    attempts: u64,
-    /// The last successful fetch (the first load or a refresh).
-    fetched_at: Option<Instant>,
-    /// The last successful refresh: rate-limits the next one.
-    refreshed_at: Option<Instant>,
-    last_failure: Option<(Instant, AuthError)>,
-}
-
-#[derive(Default)]
-struct FetchState {
-    jwks_uri: Option<String>,
-}
-
-impl fmt::Debug for OidcKeys {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let cache = self.read_cache();
-        let mut kids: Vec<&String> = cache.keys.keys().collect();
-        kids.sort();
-        f.debug_struct("OidcKeys")
-            .field("issuer", &self.issuer)
-            .field("min_refresh_interval", &self.min_refresh_interval)
-            .field("cached_kids", &kids)
-            .finish_non_exhaustive()
-    }
-}
-
-#[derive(Deserialize)]
-struct Discovery {
-    issuer: String,
-    jwks_uri: String,
-}
-
-#[derive(Deserialize)]
-struct JwksDocument {
-    keys: Vec<Value>,
-}
-
-impl OidcKeys {
-    fn new(
-        issuer: String,
-        min_refresh_interval: Duration,
-        http_timeout: Duration,
-    ) -> Result<OidcKeys, AuthError> {
-        let config = |why: String| AuthError::Config(why);
-        let url = reqwest::Url::parse(&issuer)
-            .map_err(|e| config(format!("the OIDC issuer {issuer:?} is not a URL: {e}")))?;
-        if !(url.scheme() == "https" || (url.scheme() == "http" && is_loopback(&url))) {
-            return Err(config(format!(
-                "the OIDC issuer {issuer:?} must be an https URL (http only for localhost)"
-            )));
-        }
-        if url.query().is_some() || url.fragment().is_some() {
-            return Err(config(format!(
-                "the OIDC issuer {issuer:?} must not have a query or fragment"
-            )));
-        }
-        if http_timeout.is_zero() {
-            return Err(config("the OIDC HTTP timeout is 0".to_owned()));
-        }
-        let http = reqwest::Client::builder()
-            .timeout(http_timeout)
-            .connect_timeout(http_timeout)
-            .user_agent(concat!("mediagate/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| config(format!("cannot build the HTTP client: {}", error_chain(&e))))?;
-        Ok(OidcKeys {
-            discovery_url: format!(
-                "{}/.well-known/openid-configuration",
-                issuer.trim_end_matches('/')
-            ),
-            issuer,
-            min_refresh_interval,
-            http,
-            cache: RwLock::default(),
-            fetch: tokio::sync::Mutex::default(),
-        })
-    }
-
-    fn read_cache(&self) -> RwLockReadGuard<'_, KeyCache> {
-        self.cache.read().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn write_cache(&self) -> RwLockWriteGuard<'_, KeyCache> {
-        self.cache.write().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// The key named `kid`: from the cache, or after one (rate-limited) refresh.
-    async fn key(&self, kid: &str) -> Result<Arc<IssuerKey>, AuthError> {
-        let attempts_seen = {
-            let cache = self.read_cache();
-            if let Some(key) = cache.keys.get(kid) {
-                return Ok(Arc::clone(key));
-            }
-            cache.attempts
-        };
-
-        let mut fetch = self.fetch.lock().await;
-        {
-            let cache = self.read_cache();
-            if cache.attempts != attempts_seen {
-                // A fetch finished while this request waited: its answer is this request's too.
-                if let Some(key) = cache.keys.get(kid) {
-                    return Ok(Arc::clone(key));
-                }
-                if let Some((_, error)) = &cache.last_failure {
-                    return Err(error.clone());
-                }
-                return Err(unknown_kid(kid, cache.fetched_at));
-            }
-            if let Some(at) = cache.refreshed_at
-                && at.elapsed() < self.min_refresh_interval
-            {
-                return Err(unknown_kid(kid, cache.fetched_at));
-            }
-            if let Some((at, error)) = &cache.last_failure
-                && at.elapsed() < self.min_refresh_interval.min(FAILED_FETCH_RETRY)
-            {
-                return Err(error.clone());
-            }
-        }
-
-        let fetched = self.fetch_keys(&mut fetch).await;
-        let mut cache = self.write_cache();
-        cache.attempts += 1;
-        match fetched {
-            Ok(keys) => {
-                tracing::info!(
-                    issuer = %self.issuer,
-                    kids = ?keys.keys().collect::<Vec<_>>(),
-                    "fetched the issuer's JWKS"
-                );
-                let now = Instant::now();
-                if cache.fetched_at.is_some() {
-                    cache.refreshed_at = Some(now);
-                }
-                cache.keys = keys;
-                cache.fetched_at = Some(now);
-                cache.last_failure = None;
-                match cache.keys.get(kid) {
-                    Some(key) => Ok(Arc::clone(key)),
-                    None => Err(unknown_kid(kid, cache.fetched_at)),
-                }
-            }
-            Err(error) => {
-                tracing::warn!(issuer = %self.issuer, %error, "JWKS refresh failed");
-                // Discover again next time: the issuer may have moved its JWKS.
-                fetch.jwks_uri = None;
-                cache.last_failure = Some((Instant::now(), error.clone()));
-                Err(error)
-            }
-        }
-    }
-
-    async fn fetch_keys(
-        &self,
-        fetch: &mut FetchState,
-    ) -> Result<HashMap<String, Arc<IssuerKey>>, AuthError> {
-        let jwks_uri = match &fetch.jwks_uri {
-            Some(uri) => uri.clone(),
-            None => {
-                let uri = self.discover().await?;
-                fetch.jwks_uri = Some(uri.clone());
-                uri
-            }
-        };
-        let document: JwksDocument = self.get_json(&jwks_uri).await?;
-        let keys = usable_keys(document);
-        if keys.is_empty() {
-            return Err(AuthError::Upstream(format!(
-                "the JWKS at {jwks_uri} has no usable signing key (RS256 RSA or ES256 P-256, \
-                 use \"sig\", with a kid)"
-            )));
-        }
-        Ok(keys)
-    }
-
-    async fn discover(&self) -> Result<String, AuthError> {
-        let discovery: Discovery = self.get_json(&self.discovery_url).await?;
-        if normalise_issuer(&discovery.issuer) != normalise_issuer(&self.issuer) {
-            return Err(AuthError::IssuerMismatch {
-                url: self.discovery_url.clone(),
-                discovered: shown(&discovery.issuer),
-                configured: self.issuer.clone(),
-            });
-        }
-        let jwks = reqwest::Url::parse(&discovery.jwks_uri).map_err(|e| {
-            AuthError::Upstream(format!(
-                "discovery at {} gives jwks_uri {:?}, not a URL: {e}",
-                self.discovery_url,
-                shown(&discovery.jwks_uri)
-            ))
-        })?;
-        let issuer_is_https = self.issuer.starts_with("https:");
-        if !(jwks.scheme() == "https" || (!issuer_is_https && jwks.scheme() == "http")) {
-            return Err(AuthError::Upstream(format!(
-                "discovery at {} gives jwks_uri {:?}; it must be https",
-                self.discovery_url,
-                shown(&discovery.jwks_uri)
-            )));
-        }
-        Ok(discovery.jwks_uri)
-    }
-
-    async fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, AuthError> {
-        let failed = |why: String| AuthError::Upstream(format!("GET {url}: {why}"));
-        let mut response = self
-            .http
-            .get(url)
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(|e| failed(error_chain(&e)))?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(failed(format!("answered HTTP {status}")));
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| failed(error_chain(&e)))?
-        {
-            if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
-                return Err(failed(format!(
-                    "the answer is larger than {MAX_DOCUMENT_BYTES} bytes"
-                )));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        serde_json::from_slice(&body).map_err(|e| failed(format!("unexpected JSON: {e}")))
-    }
-}
-
-fn unknown_kid(kid: &str, fetched_at: Option<Instant>) -> AuthError {
-    AuthError::UnknownKeyId {
-        kid: shown(kid),
-        refreshed_secs_ago: fetched_at.map_or(0, |at| at.elapsed().as_secs()),
-    }
-}
-
-fn is_loopback(url: &reqwest::Url) -> bool {
-    let Some(host) = url.host_str() else {
-        return false;
-    };
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
-/// The keys this module can use, by `kid`: RSA (2048 to 8192 bits) for RS256 and EC P-256 for
-/// ES256, meant for signatures. Every other key is skipped (and logged at debug level).
-fn usable_keys(document: JwksDocument) -> HashMap<String, Arc<IssuerKey>> {
-    let mut keys = HashMap::new();
-    for value in document.keys {
-        let kid = value.get("kid").and_then(Value::as_str).map(shown);
-        match usable_key(value) {
-            Ok((kid, key)) => match keys.entry(kid) {
-                Entry::Vacant(slot) => {
-                    slot.insert(Arc::new(key));
-                }
-                Entry::Occupied(slot) => {
-                    tracing::warn!(
-                        kid = slot.key(),
-                        "JWKS lists this key id twice; using the first"
-                    );
-                }
-            },
-            Err(reason) => tracing::debug!(kid, reason, "skipping a JWKS key"),
-        }
-    }
-    keys
-}
-
-fn usable_key(value: Value) -> Result<(String, IssuerKey), &'static str> {
-    let jwk: Jwk = serde_json::from_value(value).map_err(|_| "not a JWK")?;
-    let kid = jwk.common.key_id.clone().ok_or("no kid")?;
-    match &jwk.common.public_key_use {
-        None | Some(PublicKeyUse::Signature) => {}
-        Some(_) => return Err("use is not \"sig\""),
-    }
-    if let Some(ops) = &jwk.common.key_operations
-        && !ops.contains(&KeyOperations::Verify)
-    {
-        return Err("key_ops lacks \"verify\"");
-    }
-    let declared = jwk.common.key_algorithm.map(|alg| alg.to_string());
-    let algorithm = match &jwk.algorithm {
-        AlgorithmParameters::RSA(rsa) => {
-            let n = URL_SAFE_NO_PAD
-                .decode(&rsa.n)
-                .map_err(|_| "n is not base64url")?;
-            let e = URL_SAFE_NO_PAD
-                .decode(&rsa.e)
-                .map_err(|_| "e is not base64url")?;
-            let n_len = n.iter().skip_while(|b| **b == 0).count();
-            if !RSA_MODULUS_BYTES.contains(&n_len) {
-                return Err("RSA modulus is not 2048 to 8192 bits");
-            }
-            if e.is_empty() || e.len() > 8 {
-                return Err("RSA exponent is unusable");
-            }
-            Algorithm::RS256
-        }
-        AlgorithmParameters::EllipticCurve(ec) => {
-            if ec.curve != EllipticCurve::P256 {
-                return Err("EC curve is not P-256");
-            }
-            let x = URL_SAFE_NO_PAD
-                .decode(&ec.x)
-                .map_err(|_| "x is not base64url")?;
-            let y = URL_SAFE_NO_PAD
-                .decode(&ec.y)
-                .map_err(|_| "y is not base64url")?;
-            if !p256_point_is_valid(&x, &y) {
-                return Err("EC point is not on P-256");
-            }
-            Algorithm::ES256
-        }
-        _ => return Err("key type is not RSA or EC"),
-    };
-    if let Some(declared) = declared
-        && declared != algorithm_name(algorithm)
-    {
-        return Err("alg is not RS256 (RSA) or ES256 (EC)");
-    }
-    let key = DecodingKey::from_jwk(&jwk).map_err(|_| "jsonwebtoken refused the key")?;
-    Ok((kid, IssuerKey { algorithm, key }))
-}
-
-fn p256_point_is_valid(x: &[u8], y: &[u8]) -> bool {
-    use openssl::bn::BigNumContext;
-    use openssl::ec::{EcGroup, EcPoint};
-    use openssl::nid::Nid;
-
-    if x.len() != 32 || y.len() != 32 {
-        return false;
-    }
-    let mut sec1 = Vec::with_capacity(65);
-    sec1.push(0x04);
-    sec1.extend_from_slice(x);
-    sec1.extend_from_slice(y);
-    let (Ok(group), Ok(mut ctx)) = (
-        EcGroup::from_curve_name(Nid::X9_62_PRIME256V1),
-        BigNumContext::new(),
-    ) else {
-        return false;
-    };
-    EcPoint::from_bytes(&group, &sec1, &mut ctx).is_ok()
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let line = cause.to_string();
-        if !text.contains(&line) {
-            text.push_str(": ");
-            text.push_str(&line);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

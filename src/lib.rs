@@ -14,6 +14,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod invalidate;
+mod jwks;
 pub mod keyfile;
 pub mod lifecycle;
 pub mod links;

@@ -8,7 +8,9 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use mediagate::auth::{AuthConfig, AuthError, AuthMode, Authenticator, Identity};
+use mediagate::auth::{
+    AuthConfig, AuthError, AuthMode, Authenticator, DEFAULT_JWKS_MAX_AGE, Identity,
+};
 use serde_json::{Value, json};
 
 use crate::auth_oidc_api::derived_id;
@@ -19,6 +21,7 @@ fn config(issuer: &str, interval: Duration) -> AuthConfig {
         mode: AuthMode::Oidc {
             issuer: issuer.to_owned(),
             jwks_min_refresh_interval: interval,
+            jwks_max_age: DEFAULT_JWKS_MAX_AGE,
             http_timeout: Duration::from_secs(5),
         },
         audience: Some(AUDIENCE.to_owned()),

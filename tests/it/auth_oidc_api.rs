@@ -1,5 +1,5 @@
 //! OIDC mode over HTTP, against the local issuer stand-in (`oidc_standin`): the attack set, the
-//! issuer down, identities across issuers.
+//! issuer down, identities across issuers, and keys the issuer removed.
 
 use std::time::{Duration, Instant};
 
@@ -241,6 +241,101 @@ async fn oidc_identities_never_collide_across_issuers_or_spellings() {
     );
     a.stop().await;
     b.stop().await;
+}
+
+/// A key the issuer took out of its JWKS stops working once the cached set reaches
+/// `auth.jwks_max_age_secs` (default 600 s), even though no unknown `kid` asked for a refresh.
+#[tokio::test]
+async fn oidc_a_key_the_issuer_removed_stops_working_after_the_max_age() {
+    let issuer = LocalIssuer::start();
+    // No unknown-kid refresh can happen within the test: only the max age drops the key.
+    let app = oidc_app(&issuer.url, |c| {
+        c.auth.jwks_min_refresh_interval_secs = 3600
+    })
+    .await;
+    let claims = issuer.claims_with(json!({"exp": NOW + 3600}));
+    let removed = keys().rsa.sign(&claims);
+    let kept = keys().ec.sign(&claims);
+    assert_eq!(viewer(&app, &removed).await.0, 200);
+    assert_eq!(issuer.jwks_fetches(), 1);
+
+    issuer.serve_keys(vec![keys().ec.jwk.clone()]);
+    app.clock.advance(100);
+    assert_eq!(
+        viewer(&app, &removed).await.0,
+        200,
+        "young cache: still trusted"
+    );
+
+    app.clock.advance(501);
+    let (status, body) = viewer(&app, &removed).await;
+    assert_eq!((status, code(&body)), (401, "UNAUTHENTICATED"), "{body}");
+    assert!(
+        message(&body).contains("is not in the issuer's JWKS"),
+        "{body}"
+    );
+    assert_eq!(viewer(&app, &kept).await.0, 200);
+    assert_eq!(issuer.jwks_fetches(), 2);
+    issuer.stop().await;
+}
+
+/// Before the max age runs out, a request refreshes the set in the background: it is answered
+/// from the cached set at once, and the refreshed set applies from then on.
+#[tokio::test]
+async fn oidc_keys_are_refreshed_in_the_background_before_the_max_age() {
+    let issuer = LocalIssuer::start();
+    let app = oidc_app(&issuer.url, |c| {
+        c.auth.jwks_min_refresh_interval_secs = 3600
+    })
+    .await;
+    let removed = keys()
+        .rsa
+        .sign(&issuer.claims_with(json!({"exp": NOW + 3600})));
+    assert_eq!(viewer(&app, &removed).await.0, 200);
+    issuer.serve_keys(vec![keys().ec.jwk.clone()]);
+
+    app.clock.advance(500);
+    assert_eq!(
+        viewer(&app, &removed).await.0,
+        200,
+        "answered from the cache"
+    );
+    eventually("a background JWKS refresh", || issuer.jwks_fetches() == 2).await;
+    let (status, body) = viewer(&app, &removed).await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(issuer.jwks_fetches(), 2);
+    issuer.stop().await;
+}
+
+/// A refresh that fails keeps the cached keys until the max age; after it, tokens are refused
+/// with 503 (fail closed) until the issuer answers again.
+#[tokio::test]
+async fn oidc_a_failed_refresh_keeps_the_keys_until_the_max_age_then_fails_closed() {
+    let issuer = LocalIssuer::start();
+    let app = oidc_app(&issuer.url, |c| {
+        c.auth.jwks_min_refresh_interval_secs = 3600
+    })
+    .await;
+    let token = keys()
+        .rsa
+        .sign(&issuer.claims_with(json!({"exp": NOW + 3600})));
+    assert_eq!(viewer(&app, &token).await.0, 200);
+
+    issuer.fail_jwks_with(500);
+    app.clock.advance(500);
+    assert_eq!(viewer(&app, &token).await.0, 200);
+    eventually("a background JWKS refresh", || issuer.jwks_fetches() == 2).await;
+    assert_eq!(viewer(&app, &token).await.0, 200, "the old set is kept");
+
+    app.clock.advance(101);
+    let (status, body) = viewer(&app, &token).await;
+    assert_eq!((status, code(&body)), (503, "UPSTREAM"), "{body}");
+    assert_eq!(message(&body), "identity provider unavailable");
+
+    issuer.fail_jwks_with(200);
+    app.clock.advance(6);
+    assert_eq!(viewer(&app, &token).await.0, 200, "recovered");
+    issuer.stop().await;
 }
 
 /// `mediagate serve` with its issuer down logs the cause (the URL it could not reach, and why)
