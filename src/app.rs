@@ -110,6 +110,7 @@ pub fn authenticator(config: &Config) -> anyhow::Result<(Authenticator, Option<V
         leeway_secs: a.leeway_secs,
         accept_client_id_as_audience: a.accept_client_id_as_audience,
         max_token_lifetime_secs: a.max_token_lifetime_secs,
+        require_access_token_type: a.require_access_token_type,
     })?;
     Ok((auth, dev_secret))
 }

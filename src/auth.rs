@@ -20,7 +20,10 @@
 //! set until the maximum age, after which tokens are refused as upstream failures (fail closed)
 //! until the issuer answers again. These ages are measured on the `now` each call passes in.
 //!
-//! No token may live longer than `max_token_lifetime_secs` from now.
+//! OIDC tokens must be access tokens: header `typ` `at+jwt` (RFC 9068 §4), or Cognito's
+//! `token_use: access`; an ID token names the same audience when the audience is the client id,
+//! and must not open the API. `require_access_token_type = false` is for issuers that mark
+//! neither. No token may live longer than `max_token_lifetime_secs` from now.
 //!
 //! Identities: see [`Identity::user_id`]. Issuers are compared and stored in one spelling,
 //! [`normalise_issuer`].
@@ -74,6 +77,10 @@ pub struct AuthConfig {
     pub accept_client_id_as_audience: bool,
     /// Refuse a token whose `exp` is further than this from now (plus the leeway).
     pub max_token_lifetime_secs: u64,
+    /// OIDC: accept only tokens marked as access tokens (header `typ` `at+jwt`, or
+    /// `token_use: access`). Off is for issuers that mark neither; `token_use` other than
+    /// `access` is refused either way.
+    pub require_access_token_type: bool,
 }
 
 impl AuthConfig {
@@ -85,7 +92,7 @@ impl AuthConfig {
     }
 
     /// OIDC with `issuer`, no audience check, the default leeway, refresh interval, maximum age
-    /// and timeout.
+    /// and timeout; access tokens only.
     pub fn oidc(issuer: impl Into<String>) -> AuthConfig {
         AuthConfig::with_mode(AuthMode::Oidc {
             issuer: issuer.into(),
@@ -103,6 +110,7 @@ impl AuthConfig {
             leeway_secs: DEFAULT_LEEWAY_SECS,
             accept_client_id_as_audience: false,
             max_token_lifetime_secs: DEFAULT_MAX_TOKEN_LIFETIME_SECS,
+            require_access_token_type: true,
         }
     }
 }
@@ -219,6 +227,9 @@ pub enum AuthError {
         /// The configured maximum.
         max_secs: u64,
     },
+    /// An OIDC token that is not marked as an access token (an ID token, most likely).
+    #[error("{0}")]
+    NotAnAccessToken(String),
     /// `nbf` (minus leeway) has not come yet.
     #[error("token is not valid for another {secs} s (nbf)")]
     NotYetValid {
@@ -487,6 +498,7 @@ pub struct Authenticator {
     leeway_secs: u64,
     accept_client_id_as_audience: bool,
     max_token_lifetime_secs: u64,
+    require_access_token_type: bool,
 }
 
 enum Keys {
@@ -510,6 +522,7 @@ impl fmt::Debug for Authenticator {
                 &self.accept_client_id_as_audience,
             )
             .field("max_token_lifetime_secs", &self.max_token_lifetime_secs)
+            .field("require_access_token_type", &self.require_access_token_type)
             .finish()
     }
 }
@@ -565,6 +578,7 @@ impl Authenticator {
             leeway_secs: config.leeway_secs,
             accept_client_id_as_audience: config.accept_client_id_as_audience,
             max_token_lifetime_secs: config.max_token_lifetime_secs,
+            require_access_token_type: config.require_access_token_type,
         })
     }
 
@@ -605,7 +619,45 @@ impl Authenticator {
             })?
             .claims;
         let own_issuer = matches!(self.keys, Keys::Hs256(_));
+        if !own_issuer {
+            self.check_access_token(header.typ.as_deref(), &claims)?;
+        }
         self.check_claims(claims, now, own_issuer)
+    }
+
+    /// RFC 9068 §4: an access token says so in its header (`at+jwt`); Cognito's say so in
+    /// `token_use` instead. Whatever calls itself something else is refused even with the check
+    /// off.
+    fn check_access_token(&self, typ: Option<&str>, claims: &Claims) -> Result<(), AuthError> {
+        let token_use = string_claim(&claims.token_use, "token_use")?;
+        if let Some(token_use) = token_use
+            && token_use != "access"
+        {
+            return Err(AuthError::NotAnAccessToken(format!(
+                "token_use is {:?}: this is not an access token (not an ID token either); \
+                 send the access token the issuer gave with it",
+                shown(token_use)
+            )));
+        }
+        let marked = token_use == Some("access")
+            // Media types compare case-insensitively, "application/" may be left out (RFC 7515
+            // §4.1.9).
+            || typ.is_some_and(|t| {
+                let t = t.to_ascii_lowercase();
+                t == "at+jwt" || t == "application/at+jwt"
+            });
+        if marked || !self.require_access_token_type {
+            return Ok(());
+        }
+        let found = match typ {
+            Some(t) => format!("token type (header typ) is {:?}", shown(t)),
+            None => "token has no type (header typ)".to_owned(),
+        };
+        Err(AuthError::NotAnAccessToken(format!(
+            "{found}, not \"at+jwt\": an access token (RFC 9068) is required, not an ID token; \
+             for an issuer that does not mark its access tokens, an operator can set \
+             auth.require_access_token_type = false"
+        )))
     }
 
     fn check_claims(
@@ -735,6 +787,8 @@ struct Claims {
     #[serde(default)]
     client_id: Option<Value>,
     #[serde(default)]
+    token_use: Option<Value>,
+    #[serde(default)]
     preferred_username: Option<Value>,
     #[serde(default, rename = "cognito:username")]
     cognito_username: Option<Value>,
@@ -805,6 +859,8 @@ struct TokenHeader {
     #[serde(default)]
     kid: Option<String>,
     #[serde(default)]
+    typ: Option<String>,
+    #[serde(default)]
     crit: Option<Value>,
 }
 
@@ -829,7 +885,10 @@ impl TokenHeader {
             .decode(header)
             .map_err(|_| malformed("the header is not base64url"))?;
         let header: TokenHeader = serde_json::from_slice(&header).map_err(|_| {
-            malformed("the header is not a JSON object with \"alg\" (and a string \"kid\", if any)")
+            malformed(
+                "the header is not a JSON object with \"alg\" (and a string \"kid\" and \"typ\", \
+                 if any)",
+            )
         })?;
         if header.crit.is_some() {
             return Err(malformed(

@@ -199,6 +199,8 @@ pub struct AuthConfig {
     pub http_timeout_secs: u64,
     /// A token whose `exp` is further ahead than this (plus the leeway) is refused.
     pub max_token_lifetime_secs: u64,
+    /// OIDC: accept only access tokens (header `typ` `at+jwt`, or `token_use: access`).
+    pub require_access_token_type: bool,
 }
 
 impl Default for AuthConfig {
@@ -215,6 +217,7 @@ impl Default for AuthConfig {
             jwks_max_age_secs: 600,
             http_timeout_secs: 5,
             max_token_lifetime_secs: 86_400,
+            require_access_token_type: true,
         }
     }
 }

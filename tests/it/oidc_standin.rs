@@ -89,9 +89,22 @@ impl TestKey {
         self.sign_as(self.alg, Some(self.kid), claims)
     }
 
+    /// An access token: header `typ` "at+jwt" (RFC 9068), as an OIDC issuer marks them.
     pub(crate) fn sign_as(&self, alg: Algorithm, kid: Option<&str>, claims: &Value) -> String {
+        self.sign_typed(alg, kid, Some("at+jwt"), claims)
+    }
+
+    /// A token with the header `typ` given (`None`: no `typ`, as ID tokens often have).
+    pub(crate) fn sign_typed(
+        &self,
+        alg: Algorithm,
+        kid: Option<&str>,
+        typ: Option<&str>,
+        claims: &Value,
+    ) -> String {
         let mut header = Header::new(alg);
         header.kid = kid.map(str::to_owned);
+        header.typ = typ.map(str::to_owned);
         jsonwebtoken::encode(&header, claims, &self.encoding).expect("sign")
     }
 }
