@@ -388,8 +388,8 @@ fn is_direct_id(sub: &str) -> bool {
 }
 
 /// The stored identity of a user: "{issuer}|{sub}", the issuer in [`normalise_issuer`]'s spelling.
-/// `mediagate seed` gives its users `subject_key(<auth.issuer>, id)`, so that a dev token for
-/// `u0042` is seeded user `u0042`.
+/// A seeded user stored under `subject_key(<auth.issuer>, id)` is the user a dev token for that
+/// id signs in as.
 pub fn subject_key(issuer: &str, sub: &str) -> String {
     format!("{}|{sub}", normalise_issuer(issuer))
 }
@@ -634,7 +634,7 @@ impl Authenticator {
             && token_use != "access"
         {
             return Err(AuthError::NotAnAccessToken(format!(
-                "token_use is {:?}: this is not an access token (not an ID token either); \
+                "token_use is {:?}, not \"access\": an access token is required, not an ID token; \
                  send the access token the issuer gave with it",
                 shown(token_use)
             )));
@@ -687,7 +687,11 @@ impl Authenticator {
             return Err(AuthError::NotYetValid { secs: nbf - now });
         }
 
-        let iss = string_claim(&claims.iss, "iss")?.map(normalise_issuer);
+        // Most tokens spell the issuer exactly as expected (already normal): no URL parse then.
+        let iss = string_claim(&claims.iss, "iss")?.map(|raw| match &self.issuer {
+            Some(expected) if expected == raw => expected.clone(),
+            _ => normalise_issuer(raw),
+        });
         if let Some(expected) = &self.issuer {
             let found = iss.as_deref().ok_or(AuthError::MissingClaim("iss"))?;
             if found != expected {

@@ -559,7 +559,7 @@ async fn oidc_local_issuer_cognito_access_tokens_need_the_client_id_option() {
     let err = verify(&strict, &id_token).await.expect_err("ID token");
     assert_eq!(
         err.to_string(),
-        r#"token_use is "id": this is not an access token (not an ID token either); send the access token the issuer gave with it"#
+        r#"token_use is "id", not "access": an access token is required, not an ID token; send the access token the issuer gave with it"#
     );
 
     config.accept_client_id_as_audience = true;
