@@ -95,6 +95,7 @@ pub fn authenticator(config: &Config) -> anyhow::Result<(Authenticator, Option<V
             AuthMode::Oidc {
                 issuer: a.issuer.clone().unwrap_or_default(),
                 jwks_min_refresh_interval: Duration::from_secs(a.jwks_min_refresh_interval_secs),
+                jwks_max_age: Duration::from_secs(a.jwks_max_age_secs),
                 http_timeout: Duration::from_secs(a.http_timeout_secs),
             },
             None,
@@ -115,6 +116,8 @@ pub fn authenticator(config: &Config) -> anyhow::Result<(Authenticator, Option<V
         audience: a.audience.clone(),
         leeway_secs: a.leeway_secs,
         accept_client_id_as_audience: a.accept_client_id_as_audience,
+        max_token_lifetime_secs: a.max_token_lifetime_secs,
+        require_access_token_type: a.require_access_token_type,
     })?;
     Ok((auth, dev_secret))
 }

@@ -13,22 +13,36 @@
 //! fetch the next waits at least 5 s (or the interval, if shorter); meanwhile requests that need
 //! a fetch get the same upstream error at once.
 //!
+//! The key set also has a maximum age (`jwks_max_age`, 600 s by default, as `jose`'s
+//! `createRemoteJWKSet`), so a key the issuer removed stops being trusted even if no token ever
+//! names an unknown `kid`. Once the set is three quarters of that old, a request starts one
+//! refresh in the background and is answered from the set it has; a refresh that fails keeps the
+//! set until the maximum age, after which tokens are refused as upstream failures (fail closed)
+//! until the issuer answers again. These ages are measured on the `now` each call passes in.
+//!
+//! OIDC tokens must be access tokens: header `typ` `at+jwt` (RFC 9068 §4), or Cognito's
+//! `token_use: access`; an ID token names the same audience when the audience is the client id,
+//! and must not open the API. `require_access_token_type = false` is for issuers that mark
+//! neither. No token may live longer than `max_token_lifetime_secs` from now.
+//!
+//! Identities: see [`Identity::user_id`]. Issuers are compared and stored in one spelling,
+//! [`normalise_issuer`].
+//!
 //! Nothing here puts a token, the secret or key material in an error message or a log line.
 #![warn(missing_docs)]
 
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 use std::fmt;
-use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyOperations, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::Deserialize;
 use serde_json::{Map, Value};
+
+use crate::jwks::KeyStore;
 
 /// Default allowance for clock skew on `exp` and `nbf`, in seconds.
 pub const DEFAULT_LEEWAY_SECS: u64 = 60;
@@ -36,18 +50,15 @@ pub const DEFAULT_LEEWAY_SECS: u64 = 60;
 pub const DEFAULT_JWKS_MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
 /// Default limit on each HTTP request to the issuer (connect, send, read the answer).
 pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default age at which a fetched JWKS is no longer trusted (jose's `cacheMaxAge`).
+pub const DEFAULT_JWKS_MAX_AGE: Duration = Duration::from_secs(600);
+/// Default longest a token may still be valid for, from now: 24 h.
+pub const DEFAULT_MAX_TOKEN_LIFETIME_SECS: u64 = 86_400;
 /// RFC 7518 §3.2: an HS256 key must be at least as long as the hash output (256 bits).
 pub const MIN_HS256_SECRET_BYTES: usize = 32;
 
 /// A longer token is refused before any decoding.
 const MAX_TOKEN_BYTES: usize = 16 * 1024;
-/// Discovery documents and key sets larger than this are refused.
-const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
-/// After a failed fetch, the next one waits at least this long (or the refresh interval, if
-/// shorter), so a dead issuer is not asked once per request.
-const FAILED_FETCH_RETRY: Duration = Duration::from_secs(5);
-/// RSA keys in a JWKS must have a modulus of 2048 to 8192 bits.
-const RSA_MODULUS_BYTES: std::ops::RangeInclusive<usize> = 256..=1024;
 
 /// How tokens are verified.
 #[derive(Clone, Debug)]
@@ -64,6 +75,12 @@ pub struct AuthConfig {
     /// Accept a token without `aud` whose `client_id` is the audience (Cognito access tokens
     /// carry `client_id` instead of `aud`; Cognito ID tokens carry `aud`).
     pub accept_client_id_as_audience: bool,
+    /// Refuse a token whose `exp` is further than this from now (plus the leeway).
+    pub max_token_lifetime_secs: u64,
+    /// OIDC: accept only tokens marked as access tokens (header `typ` `at+jwt`, or
+    /// `token_use: access`). Off is for issuers that mark neither; `token_use` other than
+    /// `access` is refused either way.
+    pub require_access_token_type: bool,
 }
 
 impl AuthConfig {
@@ -74,11 +91,13 @@ impl AuthConfig {
         })
     }
 
-    /// OIDC with `issuer`, no audience check, the default leeway, refresh interval and timeout.
+    /// OIDC with `issuer`, no audience check, the default leeway, refresh interval, maximum age
+    /// and timeout; access tokens only.
     pub fn oidc(issuer: impl Into<String>) -> AuthConfig {
         AuthConfig::with_mode(AuthMode::Oidc {
             issuer: issuer.into(),
             jwks_min_refresh_interval: DEFAULT_JWKS_MIN_REFRESH_INTERVAL,
+            jwks_max_age: DEFAULT_JWKS_MAX_AGE,
             http_timeout: DEFAULT_HTTP_TIMEOUT,
         })
     }
@@ -90,6 +109,8 @@ impl AuthConfig {
             audience: None,
             leeway_secs: DEFAULT_LEEWAY_SECS,
             accept_client_id_as_audience: false,
+            max_token_lifetime_secs: DEFAULT_MAX_TOKEN_LIFETIME_SECS,
+            require_access_token_type: true,
         }
     }
 }
@@ -110,6 +131,8 @@ pub enum AuthMode {
         /// Shortest time between two JWKS refreshes (fetches caused by a token naming an unknown
         /// `kid`; the first load is not one).
         jwks_min_refresh_interval: Duration,
+        /// Age at which the fetched key set is no longer trusted (whole seconds count).
+        jwks_max_age: Duration,
         /// Limit on each HTTP request to the issuer.
         http_timeout: Duration,
     },
@@ -128,11 +151,13 @@ impl fmt::Debug for AuthMode {
             AuthMode::Oidc {
                 issuer,
                 jwks_min_refresh_interval,
+                jwks_max_age,
                 http_timeout,
             } => f
                 .debug_struct("Oidc")
                 .field("issuer", issuer)
                 .field("jwks_min_refresh_interval", jwks_min_refresh_interval)
+                .field("jwks_max_age", jwks_max_age)
                 .field("http_timeout", http_timeout)
                 .finish(),
         }
@@ -191,6 +216,20 @@ pub enum AuthError {
         /// `now - exp`.
         secs_ago: u64,
     },
+    /// `exp` is further ahead than the configured maximum lifetime.
+    #[error(
+        "token expires in {expires_in_secs} s; at most {max_secs} s are accepted \
+         (auth.max_token_lifetime_secs): ask the issuer for a shorter-lived token"
+    )]
+    LivesTooLong {
+        /// `exp - now`.
+        expires_in_secs: u64,
+        /// The configured maximum.
+        max_secs: u64,
+    },
+    /// An OIDC token that is not marked as an access token (an ID token, most likely).
+    #[error("{0}")]
+    NotAnAccessToken(String),
     /// `nbf` (minus leeway) has not come yet.
     #[error("token is not valid for another {secs} s (nbf)")]
     NotYetValid {
@@ -286,7 +325,8 @@ fn client_id_hint(client_id: &Option<String>, accepted: bool) -> String {
 /// The verified caller.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Identity {
-    /// The token's `iss` (empty for an HS256 token without one when no issuer is configured).
+    /// The token's `iss`, in [`normalise_issuer`]'s spelling (empty for an HS256 token without
+    /// one when no issuer is configured).
     pub issuer: String,
     /// The token's `sub`.
     pub subject: String,
@@ -294,33 +334,77 @@ pub struct Identity {
     pub username: String,
     /// The token's `exp`, epoch seconds.
     pub expires_at: u64,
+    /// Signed with this service's own HS256 secret, so its `sub` names one of this service's
+    /// users and may be the user id as it is (see [`Identity::user_id`]).
+    pub own_issuer: bool,
 }
 
 impl Identity {
-    /// "{issuer}|{subject}": the stored identity of a user.
+    /// "{issuer}|{subject}": the stored identity of a user ([`subject_key`]).
     pub fn user_subject(&self) -> String {
-        format!("{}|{}", self.issuer, self.subject)
+        subject_key(&self.issuer, &self.subject)
     }
 
-    /// Our user id: the `sub` itself when it is `[A-Za-z0-9_-]{1,64}`, else "u" + the first 24
-    /// hex digits of sha256("{iss}|{sub}").
+    /// Our user id for a new user. Two forms that can never meet:
+    /// - a *direct* id, the `sub` itself: only for this service's own tokens (HS256), and only
+    ///   when the `sub` is `[A-Za-z0-9_-]{1,64}` and not of the derived form;
+    /// - a *derived* id, "u" + the first 24 hex digits of sha256([`Identity::user_subject`]):
+    ///   for every other token (every OIDC token), and for own `sub`s that cannot be direct.
+    ///
+    /// So a `sub` from an outside issuer never takes the id of a user of ours (a seeded `u0042`,
+    /// a dev user `alice`), two issuers never share one, and an issuer spelled two ways is one
+    /// issuer. A user keeps the id it was created with: the store looks users up by subject.
     pub fn user_id(&self) -> String {
-        let safe = (1..=64).contains(&self.subject.len())
-            && self
-                .subject
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-        if safe {
+        if self.own_issuer && is_direct_id(&self.subject) {
             return self.subject.clone();
         }
         let digest = openssl::sha::sha256(self.user_subject().as_bytes());
-        let mut id = String::with_capacity(25);
+        let mut id = String::with_capacity(DERIVED_ID_LEN);
         id.push('u');
         for byte in &digest[..12] {
             id.push_str(&format!("{byte:02x}"));
         }
         id
     }
+}
+
+/// "u" + 24 lowercase hex digits.
+const DERIVED_ID_LEN: usize = 25;
+
+fn is_derived_id(id: &str) -> bool {
+    id.len() == DERIVED_ID_LEN
+        && id.starts_with('u')
+        && id[1..]
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+fn is_direct_id(sub: &str) -> bool {
+    (1..=64).contains(&sub.len())
+        && sub
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        && !is_derived_id(sub)
+}
+
+/// The stored identity of a user: "{issuer}|{sub}", the issuer in [`normalise_issuer`]'s spelling.
+/// A seeded user stored under `subject_key(<auth.issuer>, id)` is the user a dev token for that
+/// id signs in as.
+pub fn subject_key(issuer: &str, sub: &str) -> String {
+    format!("{}|{sub}", normalise_issuer(issuer))
+}
+
+/// The one spelling of an issuer, for comparing and storing: an `http`/`https` URL as the URL
+/// standard serialises it (scheme and host in lower case, no default port), without trailing
+/// slashes (Auth0's issuers end in one, most configurations do not); any other issuer (the dev
+/// issuer `mediagate-dev`) as it is, without trailing slashes.
+pub fn normalise_issuer(issuer: &str) -> String {
+    if let Ok(url) = reqwest::Url::parse(issuer)
+        && matches!(url.scheme(), "http" | "https")
+    {
+        return url.as_str().trim_end_matches('/').to_owned();
+    }
+    issuer.trim_end_matches('/').to_owned()
 }
 
 /// The token from an `Authorization` header value: `Bearer <token>`, the scheme in any case.
@@ -408,15 +492,19 @@ const OIDC_ALGORITHMS: &[&str] = &["RS256", "ES256"];
 /// Verifies bearer tokens. Cheap to share in an `Arc`; its `Debug` never shows the secret.
 pub struct Authenticator {
     keys: Keys,
+    /// The expected issuer, in [`normalise_issuer`]'s spelling.
     issuer: Option<String>,
     audience: Option<String>,
     leeway_secs: u64,
     accept_client_id_as_audience: bool,
+    max_token_lifetime_secs: u64,
+    require_access_token_type: bool,
 }
 
 enum Keys {
     Hs256(DecodingKey),
-    Oidc(Box<OidcKeys>),
+    /// Shared with the background refreshes it starts.
+    Oidc(Arc<KeyStore>),
 }
 
 impl fmt::Debug for Authenticator {
@@ -433,6 +521,8 @@ impl fmt::Debug for Authenticator {
                 "accept_client_id_as_audience",
                 &self.accept_client_id_as_audience,
             )
+            .field("max_token_lifetime_secs", &self.max_token_lifetime_secs)
+            .field("require_access_token_type", &self.require_access_token_type)
             .finish()
     }
 }
@@ -443,6 +533,11 @@ impl Authenticator {
         if config.audience.as_deref() == Some("") {
             return Err(AuthError::Config(
                 "the audience is empty; leave it unset to skip the audience check".to_owned(),
+            ));
+        }
+        if config.max_token_lifetime_secs == 0 {
+            return Err(AuthError::Config(
+                "the maximum token lifetime is 0 s; no token could be accepted".to_owned(),
             ));
         }
         let (keys, issuer) = match config.mode {
@@ -456,26 +551,34 @@ impl Authenticator {
             AuthMode::Oidc {
                 issuer,
                 jwks_min_refresh_interval,
+                jwks_max_age,
                 http_timeout,
             } => {
                 if let Some(expected) = &config.issuer
-                    && !same_issuer(expected, &issuer)
+                    && normalise_issuer(expected) != normalise_issuer(&issuer)
                 {
                     return Err(AuthError::Config(format!(
                         "the expected issuer {expected:?} differs from the OIDC issuer {issuer:?}; \
                          leave it unset"
                     )));
                 }
-                let oidc = OidcKeys::new(issuer.clone(), jwks_min_refresh_interval, http_timeout)?;
-                (Keys::Oidc(Box::new(oidc)), Some(issuer))
+                let oidc = KeyStore::new(
+                    issuer.clone(),
+                    jwks_min_refresh_interval,
+                    jwks_max_age,
+                    http_timeout,
+                )?;
+                (Keys::Oidc(Arc::new(oidc)), Some(issuer))
             }
         };
         Ok(Authenticator {
             keys,
-            issuer,
+            issuer: issuer.as_deref().map(normalise_issuer),
             audience: config.audience,
             leeway_secs: config.leeway_secs,
             accept_client_id_as_audience: config.accept_client_id_as_audience,
+            max_token_lifetime_secs: config.max_token_lifetime_secs,
+            require_access_token_type: config.require_access_token_type,
         })
     }
 
@@ -491,7 +594,7 @@ impl Authenticator {
             Keys::Oidc(oidc) => {
                 let algorithm = header.algorithm(OIDC_ALGORITHMS)?;
                 let kid = header.kid.as_deref().ok_or(AuthError::MissingKeyId)?;
-                held_key = oidc.key(kid).await?;
+                held_key = oidc.key(kid, now).await?;
                 if held_key.algorithm != algorithm {
                     return Err(AuthError::AlgorithmKeyMismatch {
                         alg: algorithm_name(algorithm),
@@ -515,14 +618,67 @@ impl Authenticator {
                 _ => AuthError::Malformed(e.to_string()),
             })?
             .claims;
-        self.check_claims(claims, now)
+        let own_issuer = matches!(self.keys, Keys::Hs256(_));
+        if !own_issuer {
+            self.check_access_token(header.typ.as_deref(), &claims)?;
+        }
+        self.check_claims(claims, now, own_issuer)
     }
 
-    fn check_claims(&self, claims: Claims, now: u64) -> Result<Identity, AuthError> {
+    /// RFC 9068 §4: an access token says so in its header (`at+jwt`); Cognito's say so in
+    /// `token_use` instead. Whatever calls itself something else is refused even with the check
+    /// off.
+    fn check_access_token(&self, typ: Option<&str>, claims: &Claims) -> Result<(), AuthError> {
+        let token_use = string_claim(&claims.token_use, "token_use")?;
+        if let Some(token_use) = token_use
+            && token_use != "access"
+        {
+            return Err(AuthError::NotAnAccessToken(format!(
+                "token_use is {:?}, not \"access\": an access token is required, not an ID token; \
+                 send the access token the issuer gave with it",
+                shown(token_use)
+            )));
+        }
+        let marked = token_use == Some("access")
+            // Media types compare case-insensitively, "application/" may be left out (RFC 7515
+            // §4.1.9).
+            || typ.is_some_and(|t| {
+                let t = t.to_ascii_lowercase();
+                t == "at+jwt" || t == "application/at+jwt"
+            });
+        if marked || !self.require_access_token_type {
+            return Ok(());
+        }
+        let found = match typ {
+            Some(t) => format!("token type (header typ) is {:?}", shown(t)),
+            None => "token has no type (header typ)".to_owned(),
+        };
+        Err(AuthError::NotAnAccessToken(format!(
+            "{found}, not \"at+jwt\": an access token (RFC 9068) is required, not an ID token; \
+             for an issuer that does not mark its access tokens, an operator can set \
+             auth.require_access_token_type = false"
+        )))
+    }
+
+    fn check_claims(
+        &self,
+        claims: Claims,
+        now: u64,
+        own_issuer: bool,
+    ) -> Result<Identity, AuthError> {
         let exp = numeric_date(&claims.exp, "exp")?.ok_or(AuthError::MissingClaim("exp"))?;
         if now >= exp.saturating_add(self.leeway_secs) {
             return Err(AuthError::Expired {
                 secs_ago: now.saturating_sub(exp),
+            });
+        }
+        let latest = now
+            .saturating_add(self.max_token_lifetime_secs)
+            .saturating_add(self.leeway_secs);
+        if exp > latest {
+            return Err(AuthError::LivesTooLong {
+                expires_in_secs: exp - now,
+                max_secs: self.max_token_lifetime_secs,
             });
         }
         if let Some(nbf) = numeric_date(&claims.nbf, "nbf")?
@@ -531,10 +687,14 @@ impl Authenticator {
             return Err(AuthError::NotYetValid { secs: nbf - now });
         }
 
-        let iss = string_claim(&claims.iss, "iss")?;
+        // Most tokens spell the issuer exactly as expected (already normal): no URL parse then.
+        let iss = string_claim(&claims.iss, "iss")?.map(|raw| match &self.issuer {
+            Some(expected) if expected == raw => expected.clone(),
+            _ => normalise_issuer(raw),
+        });
         if let Some(expected) = &self.issuer {
-            let found = iss.ok_or(AuthError::MissingClaim("iss"))?;
-            if !same_issuer(found, expected) {
+            let found = iss.as_deref().ok_or(AuthError::MissingClaim("iss"))?;
+            if found != expected {
                 return Err(AuthError::WrongIssuer {
                     found: shown(found),
                     expected: expected.clone(),
@@ -565,10 +725,11 @@ impl Authenticator {
         .unwrap_or(sub);
 
         Ok(Identity {
-            issuer: iss.unwrap_or_default().to_owned(),
+            issuer: iss.unwrap_or_default(),
             subject: sub.to_owned(),
             username: username.to_owned(),
             expires_at: exp,
+            own_issuer,
         })
     }
 
@@ -630,6 +791,8 @@ struct Claims {
     #[serde(default)]
     client_id: Option<Value>,
     #[serde(default)]
+    token_use: Option<Value>,
+    #[serde(default)]
     preferred_username: Option<Value>,
     #[serde(default, rename = "cognito:username")]
     cognito_username: Option<Value>,
@@ -673,13 +836,8 @@ fn numeric_date(value: &Option<Value>, claim: &'static str) -> Result<Option<u64
     }
 }
 
-/// Issuers compare without a trailing slash: Auth0's end in one, most configurations do not.
-fn same_issuer(a: &str, b: &str) -> bool {
-    a.trim_end_matches('/') == b.trim_end_matches('/')
-}
-
 /// A token-supplied string, made safe and short enough for a message.
-fn shown(s: &str) -> String {
+pub(crate) fn shown(s: &str) -> String {
     const MAX_CHARS: usize = 80;
     let mut out: String = s.chars().take(MAX_CHARS).collect();
     if s.chars().nth(MAX_CHARS).is_some() {
@@ -688,7 +846,7 @@ fn shown(s: &str) -> String {
     out
 }
 
-fn algorithm_name(algorithm: Algorithm) -> &'static str {
+pub(crate) fn algorithm_name(algorithm: Algorithm) -> &'static str {
     match algorithm {
         Algorithm::HS256 => "HS256",
         Algorithm::RS256 => "RS256",
@@ -704,6 +862,8 @@ struct TokenHeader {
     alg: Value,
     #[serde(default)]
     kid: Option<String>,
+    #[serde(default)]
+    typ: Option<String>,
     #[serde(default)]
     crit: Option<Value>,
 }
@@ -729,7 +889,10 @@ impl TokenHeader {
             .decode(header)
             .map_err(|_| malformed("the header is not base64url"))?;
         let header: TokenHeader = serde_json::from_slice(&header).map_err(|_| {
-            malformed("the header is not a JSON object with \"alg\" (and a string \"kid\", if any)")
+            malformed(
+                "the header is not a JSON object with \"alg\" (and a string \"kid\" and \"typ\", \
+                 if any)",
+            )
         })?;
         if header.crit.is_some() {
             return Err(malformed(
@@ -755,393 +918,6 @@ impl TokenHeader {
             _ => Err(refused(shown(alg))),
         }
     }
-}
-
-/// One verification key from the issuer's JWKS.
-struct IssuerKey {
-    algorithm: Algorithm,
-    key: DecodingKey,
-}
-
-/// The issuer's keys, fetched on demand.
-struct OidcKeys {
-    issuer: String,
-    discovery_url: String,
-    min_refresh_interval: Duration,
-    http: reqwest::Client,
-    cache: RwLock<KeyCache>,
-    /// Held for the whole of a fetch: one fetch at a time, and the rest wait for its answer.
-    fetch: tokio::sync::Mutex<FetchState>,
-}
-
-#[derive(Default)]
-struct KeyCache {
-    keys: HashMap<String, Arc<IssuerKey>>,
-    /// Completed fetch attempts; a waiter that sees it change knows a fetch answered for it.
-    attempts: u64,
-    /// The last successful fetch (the first load or a refresh).
-    fetched_at: Option<Instant>,
-    /// The last successful refresh: rate-limits the next one.
-    refreshed_at: Option<Instant>,
-    last_failure: Option<(Instant, AuthError)>,
-}
-
-#[derive(Default)]
-struct FetchState {
-    jwks_uri: Option<String>,
-}
-
-impl fmt::Debug for OidcKeys {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let cache = self.read_cache();
-        let mut kids: Vec<&String> = cache.keys.keys().collect();
-        kids.sort();
-        f.debug_struct("OidcKeys")
-            .field("issuer", &self.issuer)
-            .field("min_refresh_interval", &self.min_refresh_interval)
-            .field("cached_kids", &kids)
-            .finish_non_exhaustive()
-    }
-}
-
-#[derive(Deserialize)]
-struct Discovery {
-    issuer: String,
-    jwks_uri: String,
-}
-
-#[derive(Deserialize)]
-struct JwksDocument {
-    keys: Vec<Value>,
-}
-
-impl OidcKeys {
-    fn new(
-        issuer: String,
-        min_refresh_interval: Duration,
-        http_timeout: Duration,
-    ) -> Result<OidcKeys, AuthError> {
-        let config = |why: String| AuthError::Config(why);
-        let url = reqwest::Url::parse(&issuer)
-            .map_err(|e| config(format!("the OIDC issuer {issuer:?} is not a URL: {e}")))?;
-        if !(url.scheme() == "https" || (url.scheme() == "http" && is_loopback(&url))) {
-            return Err(config(format!(
-                "the OIDC issuer {issuer:?} must be an https URL (http only for localhost)"
-            )));
-        }
-        if url.query().is_some() || url.fragment().is_some() {
-            return Err(config(format!(
-                "the OIDC issuer {issuer:?} must not have a query or fragment"
-            )));
-        }
-        if http_timeout.is_zero() {
-            return Err(config("the OIDC HTTP timeout is 0".to_owned()));
-        }
-        let http = reqwest::Client::builder()
-            .timeout(http_timeout)
-            .connect_timeout(http_timeout)
-            .user_agent(concat!("mediagate/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| config(format!("cannot build the HTTP client: {}", error_chain(&e))))?;
-        Ok(OidcKeys {
-            discovery_url: format!(
-                "{}/.well-known/openid-configuration",
-                issuer.trim_end_matches('/')
-            ),
-            issuer,
-            min_refresh_interval,
-            http,
-            cache: RwLock::default(),
-            fetch: tokio::sync::Mutex::default(),
-        })
-    }
-
-    fn read_cache(&self) -> RwLockReadGuard<'_, KeyCache> {
-        self.cache.read().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn write_cache(&self) -> RwLockWriteGuard<'_, KeyCache> {
-        self.cache.write().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// The key named `kid`: from the cache, or after one (rate-limited) refresh.
-    async fn key(&self, kid: &str) -> Result<Arc<IssuerKey>, AuthError> {
-        let attempts_seen = {
-            let cache = self.read_cache();
-            if let Some(key) = cache.keys.get(kid) {
-                return Ok(Arc::clone(key));
-            }
-            cache.attempts
-        };
-
-        let mut fetch = self.fetch.lock().await;
-        {
-            let cache = self.read_cache();
-            if cache.attempts != attempts_seen {
-                // A fetch finished while this request waited: its answer is this request's too.
-                if let Some(key) = cache.keys.get(kid) {
-                    return Ok(Arc::clone(key));
-                }
-                if let Some((_, error)) = &cache.last_failure {
-                    return Err(error.clone());
-                }
-                return Err(unknown_kid(kid, cache.fetched_at));
-            }
-            if let Some(at) = cache.refreshed_at
-                && at.elapsed() < self.min_refresh_interval
-            {
-                return Err(unknown_kid(kid, cache.fetched_at));
-            }
-            if let Some((at, error)) = &cache.last_failure
-                && at.elapsed() < self.min_refresh_interval.min(FAILED_FETCH_RETRY)
-            {
-                return Err(error.clone());
-            }
-        }
-
-        let fetched = self.fetch_keys(&mut fetch).await;
-        let mut cache = self.write_cache();
-        cache.attempts += 1;
-        match fetched {
-            Ok(keys) => {
-                tracing::info!(
-                    issuer = %self.issuer,
-                    kids = ?keys.keys().collect::<Vec<_>>(),
-                    "fetched the issuer's JWKS"
-                );
-                let now = Instant::now();
-                if cache.fetched_at.is_some() {
-                    cache.refreshed_at = Some(now);
-                }
-                cache.keys = keys;
-                cache.fetched_at = Some(now);
-                cache.last_failure = None;
-                match cache.keys.get(kid) {
-                    Some(key) => Ok(Arc::clone(key)),
-                    None => Err(unknown_kid(kid, cache.fetched_at)),
-                }
-            }
-            Err(error) => {
-                tracing::warn!(issuer = %self.issuer, %error, "JWKS refresh failed");
-                // Discover again next time: the issuer may have moved its JWKS.
-                fetch.jwks_uri = None;
-                cache.last_failure = Some((Instant::now(), error.clone()));
-                Err(error)
-            }
-        }
-    }
-
-    async fn fetch_keys(
-        &self,
-        fetch: &mut FetchState,
-    ) -> Result<HashMap<String, Arc<IssuerKey>>, AuthError> {
-        let jwks_uri = match &fetch.jwks_uri {
-            Some(uri) => uri.clone(),
-            None => {
-                let uri = self.discover().await?;
-                fetch.jwks_uri = Some(uri.clone());
-                uri
-            }
-        };
-        let document: JwksDocument = self.get_json(&jwks_uri).await?;
-        let keys = usable_keys(document);
-        if keys.is_empty() {
-            return Err(AuthError::Upstream(format!(
-                "the JWKS at {jwks_uri} has no usable signing key (RS256 RSA or ES256 P-256, \
-                 use \"sig\", with a kid)"
-            )));
-        }
-        Ok(keys)
-    }
-
-    async fn discover(&self) -> Result<String, AuthError> {
-        let discovery: Discovery = self.get_json(&self.discovery_url).await?;
-        if !same_issuer(&discovery.issuer, &self.issuer) {
-            return Err(AuthError::IssuerMismatch {
-                url: self.discovery_url.clone(),
-                discovered: shown(&discovery.issuer),
-                configured: self.issuer.clone(),
-            });
-        }
-        let jwks = reqwest::Url::parse(&discovery.jwks_uri).map_err(|e| {
-            AuthError::Upstream(format!(
-                "discovery at {} gives jwks_uri {:?}, not a URL: {e}",
-                self.discovery_url,
-                shown(&discovery.jwks_uri)
-            ))
-        })?;
-        let issuer_is_https = self.issuer.starts_with("https:");
-        if !(jwks.scheme() == "https" || (!issuer_is_https && jwks.scheme() == "http")) {
-            return Err(AuthError::Upstream(format!(
-                "discovery at {} gives jwks_uri {:?}; it must be https",
-                self.discovery_url,
-                shown(&discovery.jwks_uri)
-            )));
-        }
-        Ok(discovery.jwks_uri)
-    }
-
-    async fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, AuthError> {
-        let failed = |why: String| AuthError::Upstream(format!("GET {url}: {why}"));
-        let mut response = self
-            .http
-            .get(url)
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(|e| failed(error_chain(&e)))?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(failed(format!("answered HTTP {status}")));
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| failed(error_chain(&e)))?
-        {
-            if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
-                return Err(failed(format!(
-                    "the answer is larger than {MAX_DOCUMENT_BYTES} bytes"
-                )));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        serde_json::from_slice(&body).map_err(|e| failed(format!("unexpected JSON: {e}")))
-    }
-}
-
-fn unknown_kid(kid: &str, fetched_at: Option<Instant>) -> AuthError {
-    AuthError::UnknownKeyId {
-        kid: shown(kid),
-        refreshed_secs_ago: fetched_at.map_or(0, |at| at.elapsed().as_secs()),
-    }
-}
-
-fn is_loopback(url: &reqwest::Url) -> bool {
-    let Some(host) = url.host_str() else {
-        return false;
-    };
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
-/// The keys this module can use, by `kid`: RSA (2048 to 8192 bits) for RS256 and EC P-256 for
-/// ES256, meant for signatures. Every other key is skipped (and logged at debug level).
-fn usable_keys(document: JwksDocument) -> HashMap<String, Arc<IssuerKey>> {
-    let mut keys = HashMap::new();
-    for value in document.keys {
-        let kid = value.get("kid").and_then(Value::as_str).map(shown);
-        match usable_key(value) {
-            Ok((kid, key)) => match keys.entry(kid) {
-                Entry::Vacant(slot) => {
-                    slot.insert(Arc::new(key));
-                }
-                Entry::Occupied(slot) => {
-                    tracing::warn!(
-                        kid = slot.key(),
-                        "JWKS lists this key id twice; using the first"
-                    );
-                }
-            },
-            Err(reason) => tracing::debug!(kid, reason, "skipping a JWKS key"),
-        }
-    }
-    keys
-}
-
-fn usable_key(value: Value) -> Result<(String, IssuerKey), &'static str> {
-    let jwk: Jwk = serde_json::from_value(value).map_err(|_| "not a JWK")?;
-    let kid = jwk.common.key_id.clone().ok_or("no kid")?;
-    match &jwk.common.public_key_use {
-        None | Some(PublicKeyUse::Signature) => {}
-        Some(_) => return Err("use is not \"sig\""),
-    }
-    if let Some(ops) = &jwk.common.key_operations
-        && !ops.contains(&KeyOperations::Verify)
-    {
-        return Err("key_ops lacks \"verify\"");
-    }
-    let declared = jwk.common.key_algorithm.map(|alg| alg.to_string());
-    let algorithm = match &jwk.algorithm {
-        AlgorithmParameters::RSA(rsa) => {
-            let n = URL_SAFE_NO_PAD
-                .decode(&rsa.n)
-                .map_err(|_| "n is not base64url")?;
-            let e = URL_SAFE_NO_PAD
-                .decode(&rsa.e)
-                .map_err(|_| "e is not base64url")?;
-            let n_len = n.iter().skip_while(|b| **b == 0).count();
-            if !RSA_MODULUS_BYTES.contains(&n_len) {
-                return Err("RSA modulus is not 2048 to 8192 bits");
-            }
-            if e.is_empty() || e.len() > 8 {
-                return Err("RSA exponent is unusable");
-            }
-            Algorithm::RS256
-        }
-        AlgorithmParameters::EllipticCurve(ec) => {
-            if ec.curve != EllipticCurve::P256 {
-                return Err("EC curve is not P-256");
-            }
-            let x = URL_SAFE_NO_PAD
-                .decode(&ec.x)
-                .map_err(|_| "x is not base64url")?;
-            let y = URL_SAFE_NO_PAD
-                .decode(&ec.y)
-                .map_err(|_| "y is not base64url")?;
-            if !p256_point_is_valid(&x, &y) {
-                return Err("EC point is not on P-256");
-            }
-            Algorithm::ES256
-        }
-        _ => return Err("key type is not RSA or EC"),
-    };
-    if let Some(declared) = declared
-        && declared != algorithm_name(algorithm)
-    {
-        return Err("alg is not RS256 (RSA) or ES256 (EC)");
-    }
-    let key = DecodingKey::from_jwk(&jwk).map_err(|_| "jsonwebtoken refused the key")?;
-    Ok((kid, IssuerKey { algorithm, key }))
-}
-
-fn p256_point_is_valid(x: &[u8], y: &[u8]) -> bool {
-    use openssl::bn::BigNumContext;
-    use openssl::ec::{EcGroup, EcPoint};
-    use openssl::nid::Nid;
-
-    if x.len() != 32 || y.len() != 32 {
-        return false;
-    }
-    let mut sec1 = Vec::with_capacity(65);
-    sec1.push(0x04);
-    sec1.extend_from_slice(x);
-    sec1.extend_from_slice(y);
-    let (Ok(group), Ok(mut ctx)) = (
-        EcGroup::from_curve_name(Nid::X9_62_PRIME256V1),
-        BigNumContext::new(),
-    ) else {
-        return false;
-    };
-    EcPoint::from_bytes(&group, &sec1, &mut ctx).is_ok()
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let line = cause.to_string();
-        if !text.contains(&line) {
-            text.push_str(": ");
-            text.push_str(&line);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]
@@ -1218,6 +994,7 @@ mod tests {
                 subject: "alice".to_owned(),
                 username: "Alice".to_owned(),
                 expires_at: NOW + 600,
+                own_issuer: true,
             }
         );
         assert_eq!(identity.user_subject(), "https://issuer.example|alice");
@@ -1505,12 +1282,14 @@ mod tests {
         }
     }
 
+    /// An identity from this service's own (HS256) tokens.
     fn identity(subject: &str) -> Identity {
         Identity {
             issuer: ISSUER.to_owned(),
             subject: subject.to_owned(),
             username: subject.to_owned(),
             expires_at: NOW,
+            own_issuer: true,
         }
     }
 
@@ -1519,6 +1298,7 @@ mod tests {
         assert_eq!(identity("abc_DEF-123").user_id(), "abc_DEF-123");
         let sixty_four = "a".repeat(64);
         assert_eq!(identity(&sixty_four).user_id(), sixty_four);
+        assert_eq!(identity(&"a".repeat(65)).user_id().len(), 25);
         // Values from Python: hashlib.sha256(b"{iss}|{sub}").hexdigest()[:24]
         assert_eq!(identity("auth0|abc").user_id(), "ubc2f20b4f715589416f2e36b");
         assert_eq!(
@@ -1534,6 +1314,111 @@ mod tests {
             ..identity("auth0|abc")
         };
         assert_ne!(other_issuer.user_id(), identity("auth0|abc").user_id());
+    }
+
+    #[test]
+    fn outside_issuers_always_get_derived_ids() {
+        let outside = |sub: &str| Identity {
+            own_issuer: false,
+            ..identity(sub)
+        };
+        // Values from Python: "u" + hashlib.sha256(b"{iss}|{sub}").hexdigest()[:24]
+        assert_eq!(
+            outside("abc_DEF-123").user_id(),
+            "u476007403bbca2bf5f687946"
+        );
+        assert_eq!(outside("u0042").user_id(), "u299e980d1a340b1a170634fb");
+        // An own sub shaped like a derived id is derived too, so the two forms never meet.
+        assert_eq!(
+            identity("u0123456789abcdef01234567").user_id(),
+            "u8fae7a84aa155161911fdd26"
+        );
+        // Only that exact shape: upper-case hex, or one digit more or less, stays direct.
+        for direct in [
+            "u0123456789ABCDEF01234567",
+            "u0123456789abcdef0123456",
+            "u0123456789abcdef012345678",
+            "x0123456789abcdef01234567",
+        ] {
+            assert_eq!(identity(direct).user_id(), direct);
+        }
+    }
+
+    #[test]
+    fn issuers_have_one_spelling() {
+        for (given, normal) in [
+            ("https://tenant.auth0.com/", "https://tenant.auth0.com"),
+            ("HTTPS://Tenant.Auth0.COM//", "https://tenant.auth0.com"),
+            (
+                "https://x.example:443/realms/Dev/",
+                "https://x.example/realms/Dev",
+            ),
+            (
+                "http://127.0.0.1:8080/realms/dev",
+                "http://127.0.0.1:8080/realms/dev",
+            ),
+            ("mediagate-dev", "mediagate-dev"),
+            ("mediagate-dev/", "mediagate-dev"),
+            ("Mediagate-Dev", "Mediagate-Dev"),
+            ("", ""),
+        ] {
+            assert_eq!(normalise_issuer(given), normal, "{given:?}");
+        }
+        assert_eq!(
+            subject_key("https://tenant.auth0.com/", "auth0|abc"),
+            "https://tenant.auth0.com|auth0|abc"
+        );
+        assert_eq!(subject_key("mediagate-dev", "u0042"), "mediagate-dev|u0042");
+    }
+
+    #[tokio::test]
+    async fn one_issuer_spelled_two_ways_is_one_identity() {
+        let auth = authenticator(|c| c.issuer = Some("HTTPS://Issuer.Example/".to_owned()));
+        let plain = verify(&auth, &sign(claims(json!({}))))
+            .await
+            .expect("plain");
+        let spelled = verify(
+            &auth,
+            &sign(claims(json!({"iss": "https://issuer.EXAMPLE/"}))),
+        )
+        .await
+        .expect("other spelling");
+        assert_eq!(plain.issuer, ISSUER);
+        assert_eq!(plain.user_subject(), spelled.user_subject());
+        assert_eq!(plain.user_id(), spelled.user_id());
+    }
+
+    #[tokio::test]
+    async fn tokens_may_live_at_most_the_maximum_lifetime() {
+        let auth = authenticator(|c| {
+            c.leeway_secs = 60;
+            c.max_token_lifetime_secs = 3600;
+        });
+        let at = |exp: u64| sign(claims(json!({ "exp": exp })));
+        assert!(verify(&auth, &at(NOW + 3600 + 60)).await.is_ok());
+        let err = verify(&auth, &at(NOW + 3600 + 61))
+            .await
+            .expect_err("too long");
+        assert_eq!(
+            err,
+            AuthError::LivesTooLong {
+                expires_in_secs: 3661,
+                max_secs: 3600
+            }
+        );
+        let err = verify(&auth, &at(u64::MAX)).await.expect_err("forever");
+        assert!(matches!(err, AuthError::LivesTooLong { .. }), "{err:?}");
+        assert!(
+            err.to_string().contains("(auth.max_token_lifetime_secs)"),
+            "{err}"
+        );
+        assert!(matches!(
+            Authenticator::new(AuthConfig {
+                max_token_lifetime_secs: 0,
+                ..AuthConfig::hs256(SECRET)
+            }),
+            Err(AuthError::Config(_))
+        ));
     }
 
     #[tokio::test]

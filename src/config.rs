@@ -202,8 +202,14 @@ pub struct AuthConfig {
     pub leeway_secs: u64,
     /// An unknown `kid` refreshes the JWKS at most this often.
     pub jwks_min_refresh_interval_secs: u64,
+    /// A fetched JWKS is trusted this long (refreshed in the background before).
+    pub jwks_max_age_secs: u64,
     /// Timeout for discovery and JWKS requests.
     pub http_timeout_secs: u64,
+    /// A token whose `exp` is further ahead than this (plus the leeway) is refused.
+    pub max_token_lifetime_secs: u64,
+    /// OIDC: accept only access tokens (header `typ` `at+jwt`, or `token_use: access`).
+    pub require_access_token_type: bool,
 }
 
 impl Default for AuthConfig {
@@ -217,7 +223,10 @@ impl Default for AuthConfig {
             accept_client_id_as_audience: false,
             leeway_secs: 60,
             jwks_min_refresh_interval_secs: 30,
+            jwks_max_age_secs: 600,
             http_timeout_secs: 5,
+            max_token_lifetime_secs: 86_400,
+            require_access_token_type: true,
         }
     }
 }
@@ -571,6 +580,11 @@ impl Config {
         {
             return bad(
                 "auth.mode = \"oidc\" needs auth.issuer, the issuer URL (https://…)".into(),
+            );
+        }
+        if self.auth.jwks_max_age_secs == 0 || self.auth.max_token_lifetime_secs == 0 {
+            return bad(
+                "auth.jwks_max_age_secs and auth.max_token_lifetime_secs must be at least 1".into(),
             );
         }
         if !matches!(self.cloudfront.scheme.as_str(), "https" | "http") {

@@ -15,6 +15,7 @@ pub mod friendship;
 pub mod graphql;
 pub mod http;
 pub mod invalidate;
+mod jwks;
 pub mod keyfile;
 pub mod lifecycle;
 pub mod links;

@@ -13,7 +13,7 @@ use crate::invalidate::InvalidationQueue;
 use crate::links::Linker;
 use crate::metrics::Metrics;
 use crate::s3::ObjectStore;
-use crate::store::{Store, User, UserId};
+use crate::store::{Store, StoreError, User, UserId};
 use crate::upload::{RateLimiter, UploadRules};
 
 /// Where `now` comes from; tests substitute a clock they control.
@@ -95,10 +95,32 @@ impl AppState {
         let id = UserId::parse(&identity.user_id())
             .ok_or_else(|| Error::internal(anyhow::anyhow!("derived user id is not an id")))?;
         let now_ms = i64::try_from(self.clock.now().seconds()).unwrap_or(0) * 1000;
-        let user = self
+        let user = match self
             .store
             .upsert_user(&subject, &id, &identity.username, now_ms)
-            .await?;
+            .await
+        {
+            Ok(user) => user,
+            // Ids are derived so that identities cannot meet (auth::Identity::user_id); what
+            // is left is an id created for someone else by other means (an older release's
+            // ids, `mediagate seed`): refuse this token, change nothing.
+            Err(StoreError::Conflict(_)) => {
+                tracing::warn!(
+                    user_id = %id,
+                    issuer = %identity.issuer,
+                    "a token's user id belongs to another identity"
+                );
+                return Err(Error::forbidden(format!(
+                    "this token's identity (issuer {:?}, subject {:?}) would be user {:?}, but \
+                     that id belongs to another identity; sign in with that account's issuer, \
+                     or ask an operator to resolve the two accounts",
+                    identity.issuer,
+                    identity.subject,
+                    id.as_str()
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        };
         self.users.insert(subject, user.clone());
         self.profiles.insert(user.id.clone(), user.clone());
         Ok(user)

@@ -32,9 +32,11 @@ pub(super) fn run(args: Args, now: crate::cloudfront::Epoch) -> anyhow::Result<O
     if args.sub.is_empty() {
         anyhow::bail!("--sub must not be empty");
     }
-    if args.ttl == 0 || args.ttl > 30 * 86_400 {
+    let max = config.auth.max_token_lifetime_secs;
+    if args.ttl == 0 || args.ttl > max {
         anyhow::bail!(
-            "--ttl must be between 1 and 2592000 seconds (30 days); tokens should be short-lived"
+            "--ttl must be between 1 and {max} seconds (auth.max_token_lifetime_secs); \
+             the service refuses longer-lived tokens"
         );
     }
     let (secret, _) = hs256_secret(&config)?;

@@ -26,10 +26,8 @@ pub async fn authenticate(state: &AppState, req: &HttpRequest) -> Result<Viewer,
                 .auth_failures
                 .with_label_values(&["upstream"])
                 .inc();
-            Err(Error::upstream(
-                format!("cannot verify tokens right now: {e}"),
-                e,
-            ))
+            // The cause (issuer URL, OS error) is for the log, not for whoever sent a token.
+            Err(Error::upstream("identity provider unavailable", e))
         }
         Err(e) => {
             state

@@ -1,286 +1,31 @@
-//! OIDC verification against a local OIDC issuer stand-in: an actix-web server on 127.0.0.1,
-//! port 0, started inside each test, serving discovery and a JWKS built from RSA-2048 and EC P-256
-//! keys generated with openssl at test time. The server counts its JWKS fetches, so refreshes and
-//! rate limits are asserted by counts, never by the clock.
+//! OIDC verification against the local issuer stand-in (`oidc_standin`): discovery, JWKS
+//! fetches and refreshes, algorithms and keys, claims. Over HTTP: `auth_oidc_api`.
 
 use std::net::TcpListener;
-use std::sync::atomic::{AtomicU16, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::{App, HttpResponse, HttpServer, web};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use mediagate::auth::{AuthConfig, AuthError, AuthMode, Authenticator, Identity};
-use openssl::bn::{BigNum, BigNumContext};
-use openssl::ec::{EcGroup, EcKey};
-use openssl::nid::Nid;
-use openssl::pkey::PKey;
-use openssl::rsa::Rsa;
+use mediagate::auth::{
+    AuthConfig, AuthError, AuthMode, Authenticator, DEFAULT_JWKS_MAX_AGE, Identity,
+};
 use serde_json::{Value, json};
 
-const NOW: u64 = 1_800_000_000;
-const AUDIENCE: &str = "mediagate";
-/// Long enough that it never elapses during a test.
-const HOUR: Duration = Duration::from_secs(3600);
-
-fn b64(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// A signing key of the stand-in issuer, and its public JWK.
-struct TestKey {
-    kid: &'static str,
-    alg: Algorithm,
-    encoding: EncodingKey,
-    jwk: Value,
-    /// SPKI and PKCS#1 PEMs of an RSA key's public half (what a key-confusion attacker uses).
-    public_pems: Vec<Vec<u8>>,
-}
-
-impl TestKey {
-    fn rsa(kid: &'static str) -> TestKey {
-        let rsa = Rsa::generate(2048).expect("RSA key");
-        let jwk = json!({
-            "kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid,
-            "n": b64(&rsa.n().to_vec()), "e": b64(&rsa.e().to_vec()),
-        });
-        TestKey {
-            kid,
-            alg: Algorithm::RS256,
-            encoding: EncodingKey::from_rsa_pem(&rsa.private_key_to_pem().expect("pem"))
-                .expect("RSA encoding key"),
-            jwk,
-            public_pems: vec![
-                rsa.public_key_to_pem().expect("spki"),
-                rsa.public_key_to_pem_pkcs1().expect("pkcs1"),
-            ],
-        }
-    }
-
-    fn ec(kid: &'static str, curve: Nid, crv: &str) -> TestKey {
-        let group = EcGroup::from_curve_name(curve).expect("group");
-        let ec = EcKey::generate(&group).expect("EC key");
-        let (mut x, mut y) = (BigNum::new().expect("bn"), BigNum::new().expect("bn"));
-        let mut ctx = BigNumContext::new().expect("ctx");
-        ec.public_key()
-            .affine_coordinates(&group, &mut x, &mut y, &mut ctx)
-            .expect("coordinates");
-        let size = i32::try_from(group.degree().div_ceil(8)).expect("size");
-        let jwk = json!({
-            "kty": "EC", "use": "sig", "crv": crv, "kid": kid,
-            "x": b64(&x.to_vec_padded(size).expect("x")),
-            "y": b64(&y.to_vec_padded(size).expect("y")),
-        });
-        let pkcs8 = PKey::from_ec_key(ec)
-            .expect("pkey")
-            .private_key_to_pem_pkcs8()
-            .expect("pkcs8");
-        TestKey {
-            kid,
-            alg: Algorithm::ES256,
-            encoding: EncodingKey::from_ec_pem(&pkcs8).expect("EC encoding key"),
-            jwk,
-            public_pems: Vec::new(),
-        }
-    }
-
-    fn sign(&self, claims: &Value) -> String {
-        self.sign_as(self.alg, Some(self.kid), claims)
-    }
-
-    fn sign_as(&self, alg: Algorithm, kid: Option<&str>, claims: &Value) -> String {
-        let mut header = Header::new(alg);
-        header.kid = kid.map(str::to_owned);
-        jsonwebtoken::encode(&header, claims, &self.encoding).expect("sign")
-    }
-}
-
-struct Keys {
-    rsa: TestKey,
-    ec: TestKey,
-    /// Served only after a rotation.
-    rsa_next: TestKey,
-    /// Never served: an attacker's key.
-    rsa_attacker: TestKey,
-    /// A P-384 key: not usable for ES256, so skipped.
-    ec_p384: TestKey,
-}
-
-/// Generated once per test binary (RSA generation is slow).
-fn keys() -> &'static Keys {
-    static KEYS: OnceLock<Keys> = OnceLock::new();
-    KEYS.get_or_init(|| Keys {
-        rsa: TestKey::rsa("rsa-1"),
-        ec: TestKey::ec("ec-1", Nid::X9_62_PRIME256V1, "P-256"),
-        rsa_next: TestKey::rsa("rsa-2"),
-        rsa_attacker: TestKey::rsa("rsa-1"),
-        ec_p384: TestKey::ec("ec-384", Nid::SECP384R1, "P-384"),
-    })
-}
-
-/// What the stand-in serves, and what it has been asked.
-struct IssuerState {
-    /// The `issuer` discovery announces.
-    announced_issuer: Mutex<String>,
-    jwks_uri: String,
-    jwks: Mutex<Vec<Value>>,
-    /// 200 normally; anything else makes the JWKS endpoint fail.
-    jwks_status: AtomicU16,
-    /// A pause before answering the JWKS, so concurrent requests surely overlap a fetch.
-    jwks_delay_ms: AtomicU64,
-    jwks_fetches: AtomicUsize,
-    discovery_fetches: AtomicUsize,
-}
-
-async fn serve_discovery(state: web::Data<IssuerState>) -> HttpResponse {
-    state.discovery_fetches.fetch_add(1, Ordering::SeqCst);
-    let issuer = state.announced_issuer.lock().expect("lock").clone();
-    HttpResponse::Ok().json(json!({
-        "issuer": issuer,
-        "jwks_uri": state.jwks_uri,
-        "authorization_endpoint": format!("{issuer}/auth"),
-        "id_token_signing_alg_values_supported": ["RS256", "ES256"],
-    }))
-}
-
-async fn serve_jwks(state: web::Data<IssuerState>) -> HttpResponse {
-    state.jwks_fetches.fetch_add(1, Ordering::SeqCst);
-    let delay = state.jwks_delay_ms.load(Ordering::SeqCst);
-    if delay > 0 {
-        tokio::time::sleep(Duration::from_millis(delay)).await;
-    }
-    let status = state.jwks_status.load(Ordering::SeqCst);
-    if status != 200 {
-        let status = actix_web::http::StatusCode::from_u16(status).expect("status");
-        return HttpResponse::build(status).body("issuer trouble");
-    }
-    let keys = state.jwks.lock().expect("lock").clone();
-    HttpResponse::Ok().json(json!({ "keys": keys }))
-}
-
-/// A local OIDC issuer stand-in.
-struct LocalIssuer {
-    /// The issuer URL (`http://127.0.0.1:{port}{path}`).
-    url: String,
-    state: Arc<IssuerState>,
-    handle: actix_web::dev::ServerHandle,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
-}
-
-impl LocalIssuer {
-    /// Keycloak-style issuer path, serving the RSA and EC keys.
-    fn start() -> LocalIssuer {
-        LocalIssuer::start_at(
-            "/realms/mediagate",
-            vec![keys().rsa.jwk.clone(), keys().ec.jwk.clone()],
-        )
-    }
-
-    fn start_at(path: &str, jwks: Vec<Value>) -> LocalIssuer {
-        let listener = TcpListener::bind(("127.0.0.1", 0)).expect("bind");
-        LocalIssuer::serve(listener, path, jwks)
-    }
-
-    /// Serves on `listener` (bound earlier, so the URL is known before the server runs).
-    fn serve(listener: TcpListener, path: &str, jwks: Vec<Value>) -> LocalIssuer {
-        let port = listener.local_addr().expect("addr").port();
-        let url = format!("http://127.0.0.1:{port}{path}");
-        let state = Arc::new(IssuerState {
-            announced_issuer: Mutex::new(url.clone()),
-            jwks_uri: format!("{url}/protocol/openid-connect/certs"),
-            jwks: Mutex::new(jwks),
-            jwks_status: AtomicU16::new(200),
-            jwks_delay_ms: AtomicU64::new(0),
-            jwks_fetches: AtomicUsize::new(0),
-            discovery_fetches: AtomicUsize::new(0),
-        });
-        let data = web::Data::from(Arc::clone(&state));
-        let discovery_path = format!("{path}/.well-known/openid-configuration");
-        let jwks_path = format!("{path}/protocol/openid-connect/certs");
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(data.clone())
-                .route(&discovery_path, web::get().to(serve_discovery))
-                .route(&jwks_path, web::get().to(serve_jwks))
-        })
-        .workers(1)
-        .disable_signals()
-        .shutdown_timeout(0)
-        .listen(listener)
-        .expect("listen")
-        .run();
-        let handle = server.handle();
-        LocalIssuer {
-            url,
-            state,
-            handle,
-            task: tokio::spawn(server),
-        }
-    }
-
-    fn jwks_fetches(&self) -> usize {
-        self.state.jwks_fetches.load(Ordering::SeqCst)
-    }
-
-    fn discovery_fetches(&self) -> usize {
-        self.state.discovery_fetches.load(Ordering::SeqCst)
-    }
-
-    fn serve_keys(&self, jwks: Vec<Value>) {
-        *self.state.jwks.lock().expect("lock") = jwks;
-    }
-
-    fn announce_issuer(&self, issuer: &str) {
-        *self.state.announced_issuer.lock().expect("lock") = issuer.to_owned();
-    }
-
-    fn slow_down_jwks(&self, delay: Duration) {
-        let ms = u64::try_from(delay.as_millis()).expect("ms");
-        self.state.jwks_delay_ms.store(ms, Ordering::SeqCst);
-    }
-
-    fn fail_jwks_with(&self, status: u16) {
-        self.state.jwks_status.store(status, Ordering::SeqCst);
-    }
-
-    fn claims(&self) -> Value {
-        json!({
-            "iss": self.url, "sub": "user-1", "aud": AUDIENCE,
-            "iat": NOW, "exp": NOW + 600, "preferred_username": "alice",
-        })
-    }
-
-    fn claims_with(&self, changes: Value) -> Value {
-        let mut claims = self.claims();
-        for (name, value) in changes.as_object().expect("object") {
-            if value.is_null() {
-                claims.as_object_mut().expect("object").remove(name);
-            } else {
-                claims[name] = value.clone();
-            }
-        }
-        claims
-    }
-
-    async fn stop(self) {
-        self.handle.stop(false).await;
-        self.task.await.expect("join").expect("server");
-    }
-}
+use crate::auth_oidc_api::derived_id;
+use crate::oidc_standin::{AUDIENCE, HOUR, LocalIssuer, NOW, b64, keys};
 
 fn config(issuer: &str, interval: Duration) -> AuthConfig {
     AuthConfig {
         mode: AuthMode::Oidc {
             issuer: issuer.to_owned(),
             jwks_min_refresh_interval: interval,
+            jwks_max_age: DEFAULT_JWKS_MAX_AGE,
             http_timeout: Duration::from_secs(5),
         },
-        issuer: None,
         audience: Some(AUDIENCE.to_owned()),
-        leeway_secs: 60,
-        accept_client_id_as_audience: false,
+        ..AuthConfig::oidc(issuer)
     }
 }
 
@@ -309,6 +54,7 @@ async fn oidc_local_issuer_accepts_rs256_and_es256() {
                 subject: "user-1".to_owned(),
                 username: "alice".to_owned(),
                 expires_at: NOW + 600,
+                own_issuer: false,
             }
         );
     }
@@ -781,12 +527,18 @@ async fn oidc_local_issuer_skips_keys_it_cannot_use() {
 async fn oidc_local_issuer_cognito_access_tokens_need_the_client_id_option() {
     let issuer = LocalIssuer::start_at("/eu-west-1_AbCdEf123", vec![keys().rsa.jwk.clone()]);
     let client_id = "4e8i0c3b2n1m0v9x8z7a6s5d4f";
-    let access_token = keys().rsa.sign(&json!({
+    // As Cognito issues them: no typ in the header; token_use says which is which.
+    let cognito_token = |claims: Value| {
+        keys()
+            .rsa
+            .sign_typed(Algorithm::RS256, Some("rsa-1"), None, &claims)
+    };
+    let access_token = cognito_token(json!({
         "iss": issuer.url, "sub": "5f6e7d8c-0000-4000-8000-000000000001",
         "client_id": client_id, "token_use": "access", "scope": "openid",
         "username": "alice", "exp": NOW + 3600, "iat": NOW,
     }));
-    let id_token = keys().rsa.sign(&json!({
+    let id_token = cognito_token(json!({
         "iss": issuer.url, "sub": "5f6e7d8c-0000-4000-8000-000000000001",
         "aud": client_id, "token_use": "id", "cognito:username": "alice",
         "email": "alice@example.com", "exp": NOW + 3600, "iat": NOW,
@@ -803,22 +555,38 @@ async fn oidc_local_issuer_cognito_access_tokens_need_the_client_id_option() {
         err.to_string().contains("accept_client_id_as_audience"),
         "{err}"
     );
+    // The ID token names the client id as its audience, but it is not an access token.
+    let err = verify(&strict, &id_token).await.expect_err("ID token");
     assert_eq!(
-        verify(&strict, &id_token).await.expect("ID token").username,
-        "alice"
+        err.to_string(),
+        r#"token_use is "id", not "access": an access token is required, not an ID token; send the access token the issuer gave with it"#
     );
 
     config.accept_client_id_as_audience = true;
-    let cognito = Authenticator::new(config).expect("config");
+    let cognito = Authenticator::new(config.clone()).expect("config");
     let identity = verify(&cognito, &access_token)
         .await
         .expect("access token with the option on");
     assert_eq!(identity.username, "alice");
-    assert_eq!(identity.user_id(), "5f6e7d8c-0000-4000-8000-000000000001");
-    verify(&cognito, &id_token).await.expect("ID token");
+    assert_eq!(
+        identity.user_id(),
+        derived_id(&issuer.url, "5f6e7d8c-0000-4000-8000-000000000001")
+    );
+    assert!(matches!(
+        verify(&cognito, &id_token).await,
+        Err(AuthError::NotAnAccessToken(_))
+    ));
+    // Not even with the type check off: a token that says it is an ID token is one.
+    config.require_access_token_type = false;
+    let lenient = Authenticator::new(config).expect("config");
+    assert!(matches!(
+        verify(&lenient, &id_token).await,
+        Err(AuthError::NotAnAccessToken(_))
+    ));
 
-    let other_client = keys().rsa.sign(&json!({
-        "iss": issuer.url, "sub": "u", "client_id": "another-app", "exp": NOW + 60,
+    let other_client = cognito_token(json!({
+        "iss": issuer.url, "sub": "u", "client_id": "another-app", "token_use": "access",
+        "exp": NOW + 60,
     }));
     assert!(matches!(
         verify(&cognito, &other_client).await,
@@ -827,128 +595,80 @@ async fn oidc_local_issuer_cognito_access_tokens_need_the_client_id_option() {
     issuer.stop().await;
 }
 
-/// The same attack set through the API in OIDC mode: 200 for the issuer's tokens, 401 for the
-/// rest, 503 when the issuer cannot be reached.
+/// RFC 9068 §4: only tokens marked as access tokens open the API, by default. An ID token of
+/// the same issuer, naming the same audience, is refused with the reason.
 #[tokio::test]
-async fn oidc_local_issuer_through_the_api() {
-    use crate::api::helpers::TestApp;
+async fn oidc_local_issuer_accepts_only_access_tokens() {
     let issuer = LocalIssuer::start();
-    let url = issuer.url.clone();
-    let app = TestApp::spawn_with(|c| {
-        c.auth.mode = "oidc".into();
-        c.auth.issuer = Some(url);
-        c.auth.audience = Some(AUDIENCE.into());
-        c.auth.jwks_min_refresh_interval_secs = 3600;
-    })
-    .await;
-    app.clock.set(mediagate::cloudfront::Epoch(NOW));
-    let ask = |token: String| {
-        let app = &app;
-        async move {
-            let res = app
-                .client
-                .post(format!("{}/graphql", app.base))
-                .bearer_auth(token)
-                .json(&json!({"query": "{ viewer { id username } }"}))
-                .send()
-                .await
-                .expect("request");
-            (
-                res.status().as_u16(),
-                res.json::<Value>().await.expect("json"),
-            )
-        }
-    };
+    let auth = authenticator(&issuer.url, HOUR);
+    let rsa = &keys().rsa;
     let claims = issuer.claims();
-    for key in [&keys().rsa, &keys().ec] {
-        let (status, body) = ask(key.sign(&claims)).await;
-        assert_eq!(status, 200, "{body}");
-        assert_eq!(
-            body["data"]["viewer"],
-            json!({"id": "user-1", "username": "alice"})
-        );
+    let typed = |typ: Option<&str>, claims: &Value| {
+        rsa.sign_typed(Algorithm::RS256, Some(rsa.kid), typ, claims)
+    };
+    for typ in [
+        "at+jwt",
+        "AT+JWT",
+        "application/at+jwt",
+        "Application/At+Jwt",
+    ] {
+        verify(&auth, &typed(Some(typ), &claims))
+            .await
+            .unwrap_or_else(|e| panic!("{typ}: {e}"));
     }
-    let mut confusion = Header::new(Algorithm::HS256);
-    confusion.kid = Some(keys().rsa.kid.to_owned());
-    let confused = jsonwebtoken::encode(
-        &confusion,
-        &claims,
-        &EncodingKey::from_secret(&keys().rsa.public_pems[0]),
-    )
-    .expect("sign");
-    let attacks = [
-        (
-            "unknown kid",
-            keys()
-                .rsa
-                .sign_as(Algorithm::RS256, Some("kid-nobody-has"), &claims),
-        ),
-        (
-            "attacker's key under a known kid",
-            keys().rsa_attacker.sign(&claims),
-        ),
-        ("HS/RS confusion", confused),
-        (
-            "expired",
-            keys()
-                .rsa
-                .sign(&issuer.claims_with(json!({"exp": NOW - 3600}))),
-        ),
-        (
-            "wrong audience",
-            keys()
-                .rsa
-                .sign(&issuer.claims_with(json!({"aud": "other-app"}))),
-        ),
-        (
-            "wrong issuer",
-            keys()
-                .rsa
-                .sign(&issuer.claims_with(json!({"iss": "https://evil.example"}))),
-        ),
-        (
-            "alg none",
-            format!(
-                "{}.{}.",
-                b64(br#"{"alg":"none"}"#),
-                b64(claims.to_string().as_bytes())
-            ),
-        ),
-    ];
-    for (name, token) in attacks {
-        let (status, body) = ask(token).await;
-        assert_eq!(status, 401, "{name}: {body}");
-        assert_eq!(
-            body["errors"][0]["extensions"]["code"],
-            json!("UNAUTHENTICATED"),
-            "{name}"
-        );
-    }
-    assert!(issuer.jwks_fetches() >= 1);
-    let dead = issuer.url.clone();
-    issuer.stop().await;
-    // An app whose issuer cannot be reached answers 503 UPSTREAM, never 401 or anonymous.
-    let app = TestApp::spawn_with(|c| {
-        c.auth.mode = "oidc".into();
-        c.auth.issuer = Some(dead);
-        c.auth.audience = Some(AUDIENCE.into());
-        c.auth.http_timeout_secs = 2;
-    })
-    .await;
-    app.clock.set(mediagate::cloudfront::Epoch(NOW));
-    let res = app
-        .client
-        .post(format!("{}/graphql", app.base))
-        .bearer_auth(keys().rsa.sign(&claims))
-        .json(&json!({"query": "{ viewer { id } }"}))
-        .send()
+    let err = verify(&auth, &typed(Some("JWT"), &claims))
         .await
-        .expect("request");
-    assert_eq!(res.status(), 503);
-    let body: Value = res.json().await.expect("json");
+        .expect_err("typ JWT");
     assert_eq!(
-        body["errors"][0]["extensions"]["code"],
-        json!("UPSTREAM"),
-        "{body}"
+        err.to_string(),
+        r#"token type (header typ) is "JWT", not "at+jwt": an access token (RFC 9068) is required, not an ID token; for an issuer that does not mark its access tokens, an operator can set auth.require_access_token_type = false"#
     );
+    let err = verify(&auth, &typed(None, &claims))
+        .await
+        .expect_err("no typ");
+    assert!(
+        err.to_string()
+            .starts_with("token has no type (header typ), not \"at+jwt\""),
+        "{err}"
+    );
+    for typ in ["id_token+jwt", "at+jwt2", "application/jwt"] {
+        assert!(
+            matches!(
+                verify(&auth, &typed(Some(typ), &claims)).await,
+                Err(AuthError::NotAnAccessToken(_))
+            ),
+            "{typ}"
+        );
+    }
+    // Cognito's mark stands for the header's; a token_use other than "access" is refused.
+    let with_use = |token_use: Value| issuer.claims_with(json!({ "token_use": token_use }));
+    verify(&auth, &typed(Some("JWT"), &with_use(json!("access"))))
+        .await
+        .expect("token_use access");
+    assert!(matches!(
+        verify(&auth, &typed(Some("at+jwt"), &with_use(json!("id")))).await,
+        Err(AuthError::NotAnAccessToken(_))
+    ));
+    assert!(matches!(
+        verify(&auth, &typed(Some("at+jwt"), &with_use(json!(7)))).await,
+        Err(AuthError::InvalidClaim {
+            claim: "token_use",
+            ..
+        })
+    ));
+
+    // The switch, for issuers that mark nothing.
+    let mut lenient = config(&issuer.url, HOUR);
+    lenient.require_access_token_type = false;
+    let lenient = Authenticator::new(lenient).expect("config");
+    for typ in [Some("JWT"), None] {
+        verify(&lenient, &typed(typ, &claims))
+            .await
+            .unwrap_or_else(|e| panic!("{typ:?}: {e}"));
+    }
+    assert!(matches!(
+        verify(&lenient, &typed(None, &with_use(json!("id")))).await,
+        Err(AuthError::NotAnAccessToken(_))
+    ));
+    issuer.stop().await;
 }

@@ -2,7 +2,10 @@
 
 mod api;
 mod auth_oidc;
+mod auth_oidc_api;
 mod cli;
+mod oidc_provider;
+mod oidc_standin;
 mod oracle;
 mod properties;
 mod s3_server;

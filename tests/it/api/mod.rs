@@ -5,6 +5,7 @@ mod access_table;
 mod edge;
 mod friends;
 pub mod helpers;
+mod identity;
 mod links;
 mod modes;
 mod queries;

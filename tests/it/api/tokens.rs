@@ -161,3 +161,45 @@ async fn every_bad_token_is_a_401_with_a_reason() {
         (200, &json!("alice"))
     );
 }
+
+/// A token valid for longer than `auth.max_token_lifetime_secs` (default 24 h) is refused, with
+/// the reason; one within it (plus the leeway) is accepted.
+#[tokio::test]
+async fn a_token_that_lives_too_long_is_refused() {
+    let app = TestApp::spawn().await;
+    let now = app.clock_now().0;
+    let hs = json!({"alg": "HS256", "typ": "JWT"});
+    let token = |exp: u64| {
+        hs256(
+            &hs,
+            &json!({"sub": "alice", "iss": "mediagate-dev", "aud": "mediagate", "exp": exp, "iat": now}),
+            SECRET.as_bytes(),
+        )
+    };
+    for exp in [10_000_000_000_000_000_000, now + 86_400 + 61] {
+        let (status, body) = app
+            .gql(Some(&token(exp)), "{ viewer { id } }", json!({}))
+            .await;
+        assert_eq!((status, code(&body)), (401, "UNAUTHENTICATED"), "{body}");
+        let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert_eq!(
+            message,
+            format!(
+                "token expires in {} s; at most 86400 s are accepted (auth.max_token_lifetime_secs): ask the issuer for a shorter-lived token",
+                exp - now
+            )
+        );
+    }
+    let (status, body) = app
+        .gql(
+            Some(&token(now + 86_400 + 60)),
+            "{ viewer { id } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (status, &body["data"]["viewer"]["id"]),
+        (200, &json!("alice")),
+        "{body}"
+    );
+}
