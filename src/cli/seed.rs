@@ -53,8 +53,11 @@ pub(super) fn run(args: Args, now: crate::cloudfront::Epoch) -> anyhow::Result<O
             }
         };
         let now_ms = i64::try_from(now.seconds()).unwrap_or(0) * 1000;
+        // The dev issuer's users: `dev-token --sub u0042` signs in as seeded u0042.
+        let issuer =
+            crate::auth::normalise_issuer(config.auth.issuer.as_deref().unwrap_or("mediagate-dev"));
         store
-            .seed(args.users, args.images_per_user, now_ms, &progress)
+            .seed(args.users, args.images_per_user, &issuer, now_ms, &progress)
             .await
             .context("while seeding")
     })?;

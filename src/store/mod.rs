@@ -349,13 +349,15 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// Removes an image's row for good; `false` when there was none.
     async fn remove_image(&self, id: &ImageId) -> Result<bool, StoreError>;
 
-    /// Loads the benchmark dataset: users `u0000`… (username = id, subject `seed|u0000`), each with
+    /// Loads the benchmark dataset: users `u0000`… (username = id, subject `{issuer}|u0000`, so a
+    /// token of that issuer for `u0000` is that user), each with
     /// images `{user}-{n:04}` keyed `{user}/{user}-{n:04}/{n:04}.jpg`, all PUBLIC and READY,
     /// image/jpeg, size 1000 + n. Skips users that exist. Calls `progress(rows_done)` now and then.
     async fn seed(
         &self,
         users: u32,
         images_per_user: u32,
+        issuer: &str,
         now_ms: i64,
         progress: &(dyn Fn(u64) + Send + Sync),
     ) -> Result<SeedReport, StoreError>;

@@ -417,6 +417,7 @@ impl Store for PostgresStore {
         &self,
         users: u32,
         images_per_user: u32,
+        issuer: &str,
         now_ms: i64,
         progress: &(dyn Fn(u64) + Send + Sync),
     ) -> Result<SeedReport, StoreError> {
@@ -443,7 +444,7 @@ impl Store for PostgresStore {
 
         let user_ids: Vec<String> = (0..users).map(seed_user_id).collect();
         for chunk in user_ids.chunks(SEED_ROWS_PER_STATEMENT) {
-            let subjects: Vec<String> = chunk.iter().map(|id| format!("seed|{id}")).collect();
+            let subjects: Vec<String> = chunk.iter().map(|id| format!("{issuer}|{id}")).collect();
             let inserted = sqlx::query(USERS_SQL)
                 .bind(chunk)
                 .bind(subjects)

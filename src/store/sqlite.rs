@@ -551,6 +551,7 @@ impl Store for SqliteStore {
         &self,
         users: u32,
         images_per_user: u32,
+        issuer: &str,
         now_ms: i64,
         progress: &(dyn Fn(u64) + Send + Sync),
     ) -> Result<SeedReport, StoreError> {
@@ -567,7 +568,7 @@ impl Store for SqliteStore {
         for chunk in user_ids.chunks(SEED_USERS_PER_STATEMENT) {
             let mut query = sqlx::query(AssertSqlSafe(seed_users_sql(chunk.len()))).bind(now_ms);
             for id in chunk {
-                query = query.bind(id.as_str()).bind(format!("seed|{id}"));
+                query = query.bind(id.as_str()).bind(format!("{issuer}|{id}"));
             }
             report.users += query.execute(&mut *tx).await?.rows_affected();
             done += chunk.len() as u64;

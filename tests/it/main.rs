@@ -11,4 +11,5 @@ mod properties;
 mod s3_server;
 mod store_contract;
 mod store_friends;
+mod store_migrations;
 mod support;

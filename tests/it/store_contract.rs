@@ -520,7 +520,7 @@ async fn seed(store: &dyn Store) {
         move |rows: u64| calls.lock().unwrap().push(rows)
     };
 
-    let report = store.seed(3, 5, 777, &record).await.unwrap();
+    let report = store.seed(3, 5, "seed", 777, &record).await.unwrap();
     assert_eq!(
         report,
         SeedReport {
@@ -585,7 +585,7 @@ async fn seed(store: &dyn Store) {
     );
 
     // Again: nothing new. Larger: only the difference.
-    let report = store.seed(3, 5, 888, &|_| {}).await.unwrap();
+    let report = store.seed(3, 5, "seed", 888, &|_| {}).await.unwrap();
     assert_eq!(
         report,
         SeedReport {
@@ -593,7 +593,7 @@ async fn seed(store: &dyn Store) {
             images: 0
         }
     );
-    let report = store.seed(4, 6, 999, &|_| {}).await.unwrap();
+    let report = store.seed(4, 6, "seed", 999, &|_| {}).await.unwrap();
     assert_eq!(
         report,
         SeedReport {
@@ -607,7 +607,7 @@ async fn seed(store: &dyn Store) {
     assert_eq!((added.created_at_ms, added.size), (999, 1005));
 
     // Past 9999 the numbers just grow: u10000, not u1000 or u0000.
-    let report = store.seed(10_001, 1, 1, &|_| {}).await.unwrap();
+    let report = store.seed(10_001, 1, "seed", 1, &|_| {}).await.unwrap();
     assert_eq!(
         report,
         SeedReport {
@@ -784,7 +784,7 @@ async fn store_rejects_unknown_url_schemes() {
 async fn store_sqlite_images_by_owner_is_one_index_range_scan() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::connect(&sqlite_url(&dir), 2).await.unwrap();
-    store.seed(50, 100, 1, &|_| {}).await.unwrap();
+    store.seed(50, 100, "seed", 1, &|_| {}).await.unwrap();
     let after = PageAfter {
         created_at_ms: 1,
         id: iid("u0007-0050"),
@@ -923,7 +923,7 @@ async fn store_postgres_images_by_owner_is_one_index_scan() {
             let store = PostgresStore::connect(&url, 2).await.unwrap();
             // Realistic shape (100 images an owner, pages of 20) and fresh statistics: the planner's
             // own choice, no enable_* switches.
-            store.seed(50, 100, 1, &|_| {}).await.unwrap();
+            store.seed(50, 100, "seed", 1, &|_| {}).await.unwrap();
             let raw = PgPool::connect(&url).await.unwrap();
             Raw::Postgres(raw).execute("ANALYZE images").await.unwrap();
             let after = PageAfter {

@@ -1,16 +1,12 @@
-//! The store's friendship and upload-cap contract (run on every backend by `store_contract`),
-//! and the migration that took away the friendships nobody consented to.
+//! The store's friendship and upload-cap contract, run on every backend by `store_contract`.
 
 #![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
 
 use mediagate::store::{
-    self, Befriend, FriendRequest, Image, ImageId, ImageStatus, Store, UserId, Visibility,
+    Befriend, FriendRequest, Image, ImageId, ImageStatus, Store, UserId, Visibility,
 };
-use sqlx::Row as _;
-
-use crate::store_contract::with_fresh_postgres;
 
 fn uid(s: &str) -> UserId {
     UserId::parse(s).unwrap()
@@ -251,133 +247,4 @@ pub async fn pending_cap(store: Arc<dyn Store>) {
             .unwrap()
             .is_none()
     );
-}
-
-// ------------------------------------------------------------------------------------------------
-// The consent migration.
-
-/// Friendship rows written by one side alone (before consent was needed) are gone after the
-/// upgrade, and kept for the operator in `friendships_without_consent`.
-async fn one_sided_rows_are_gone(url: &str, migrations: sqlx::migrate::Migrator, before: i64) {
-    let mut old = migrations;
-    old.migrations = old
-        .migrations
-        .iter()
-        .filter(|m| m.version < before)
-        .cloned()
-        .collect::<Vec<_>>()
-        .into();
-    let raw = raw_pool(url).await;
-    match &raw {
-        Raw::Sqlite(p) => old.run(p).await.unwrap(),
-        Raw::Postgres(p) => old.run(p).await.unwrap(),
-    }
-    for sql in [
-        "INSERT INTO users (id, subject, username, created_at_ms) VALUES ('ann', 'iss|ann', 'ann', 1), ('ben', 'iss|ben', 'ben', 1), ('cal', 'iss|cal', 'cal', 1)",
-        // addFriend(ben) by ann alone wrote both directions.
-        "INSERT INTO friendships (user_id, friend_id, created_at_ms) VALUES ('ann', 'ben', 5), ('ben', 'ann', 5)",
-        // A row without its mirror (by hand, or a crash between two writes).
-        "INSERT INTO friendships (user_id, friend_id, created_at_ms) VALUES ('cal', 'ann', 7)",
-    ] {
-        raw.execute(sql).await;
-    }
-
-    let store = store::connect(url, 2).await.unwrap();
-    for (a, b) in [("ann", "ben"), ("ann", "cal")] {
-        assert!(
-            !store.are_friends(&uid(a), &uid(b)).await.unwrap(),
-            "{a} {b}"
-        );
-        assert!(
-            !store.are_friends(&uid(b), &uid(a)).await.unwrap(),
-            "{b} {a}"
-        );
-    }
-    let kept = raw
-        .pairs(
-            "SELECT user_a, user_b, created_at_ms FROM friendships_without_consent ORDER BY 1, 2",
-        )
-        .await;
-    assert_eq!(
-        kept,
-        [
-            ("ann".to_owned(), "ben".to_owned(), 5),
-            ("ann".to_owned(), "cal".to_owned(), 7)
-        ]
-    );
-    // And the two can become friends properly now.
-    store
-        .request_friendship(&uid("ann"), &uid("ben"), 5, 9)
-        .await
-        .unwrap();
-    assert!(
-        store
-            .accept_friendship(&uid("ben"), &uid("ann"), 10)
-            .await
-            .unwrap()
-    );
-    assert!(store.are_friends(&uid("ann"), &uid("ben")).await.unwrap());
-}
-
-enum Raw {
-    Sqlite(sqlx::SqlitePool),
-    Postgres(sqlx::PgPool),
-}
-
-async fn raw_pool(url: &str) -> Raw {
-    if url.starts_with("sqlite:") {
-        let options = <sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(url)
-            .unwrap()
-            .create_if_missing(true);
-        Raw::Sqlite(sqlx::SqlitePool::connect_with(options).await.unwrap())
-    } else {
-        Raw::Postgres(sqlx::PgPool::connect(url).await.unwrap())
-    }
-}
-
-impl Raw {
-    async fn execute(&self, sql: &'static str) {
-        match self {
-            Raw::Sqlite(p) => sqlx::query(sql).execute(p).await.map(drop),
-            Raw::Postgres(p) => sqlx::query(sql).execute(p).await.map(drop),
-        }
-        .unwrap();
-    }
-
-    async fn pairs(&self, sql: &'static str) -> Vec<(String, String, i64)> {
-        match self {
-            Raw::Sqlite(p) => sqlx::query(sql)
-                .fetch_all(p)
-                .await
-                .unwrap()
-                .iter()
-                .map(|r| (r.get(0), r.get(1), r.get(2)))
-                .collect(),
-            Raw::Postgres(p) => sqlx::query(sql)
-                .fetch_all(p)
-                .await
-                .unwrap()
-                .iter()
-                .map(|r| (r.get(0), r.get(1), r.get(2)))
-                .collect(),
-        }
-    }
-}
-
-#[tokio::test]
-async fn store_migration_removes_unconsented_friendships_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/old.db", dir.path().display());
-    one_sided_rows_are_gone(&url, sqlx::migrate!("./migrations/sqlite"), 4).await;
-}
-
-#[tokio::test]
-async fn store_migration_removes_unconsented_friendships_postgres() {
-    with_fresh_postgres(
-        "store_migration_removes_unconsented_friendships_postgres",
-        |url| async move {
-            one_sided_rows_are_gone(&url, sqlx::migrate!("./migrations/postgres"), 3).await;
-        },
-    )
-    .await;
 }

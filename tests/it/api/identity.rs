@@ -53,15 +53,12 @@ async fn a_sub_shaped_like_a_derived_id_is_not_used_as_one() {
 }
 
 /// Seeded users are the dev issuer's users: a dev token for `u0042` acts as seeded `u0042`.
-/// Needs `mediagate seed` to write the subject `auth::subject_key("mediagate-dev", id)` (the
-/// lead's change to src/store/{sqlite,postgres}.rs).
 #[tokio::test]
-#[ignore = "needs seeded users to carry the dev issuer's subject (src/store seed)"]
 async fn a_dev_token_for_a_seeded_id_is_that_seeded_user() {
     let app = TestApp::spawn().await;
     let now_ms = i64::try_from(app.clock_now().0).expect("now") * 1000;
     app.store()
-        .seed(50, 2, now_ms, &|_| {})
+        .seed(50, 2, "mediagate-dev", now_ms, &|_| {})
         .await
         .expect("seed");
     let (status, body) = app

@@ -67,7 +67,13 @@ async fn image_fields() {
 async fn pagination_by_cursor() {
     let app = TestApp::spawn().await;
     app.store()
-        .seed(2, 250, app.clock_now().0 as i64 * 1000, &|_| {})
+        .seed(
+            2,
+            250,
+            "mediagate-dev",
+            app.clock_now().0 as i64 * 1000,
+            &|_| {},
+        )
         .await
         .expect("seed");
     let q = "query($a: String, $f: Int!) { user(id: \"u0001\") { images(first: $f, after: $a) { nodes { id } pageInfo { endCursor hasNextPage } } } }";
