@@ -3,6 +3,7 @@
 
 mod access_table;
 mod edge;
+mod graphql_http;
 mod graphql_limits;
 pub mod helpers;
 mod links;
