@@ -201,7 +201,6 @@ impl PreparedDocuments {
                 self.limits.max_cost,
             )));
         }
-        drop(document);
         Prepared::try_new(
             Source {
                 schema: Arc::clone(&self.schema),

@@ -184,7 +184,8 @@ fn too_large(limit: usize, mutation: bool) -> Vec<u8> {
         "the response would be larger than {limit} bytes (graphql.max_response_bytes); ask for \
          fewer fields or smaller pages.{applied}"
     );
-    serde_json::json!({"data": null, "errors": [{"message": message, "extensions": {"code": "BAD_USER_INPUT"}}]})
+    let code = crate::error::Code::BadUserInput.as_str();
+    serde_json::json!({"data": null, "errors": [{"message": message, "extensions": {"code": code}}]})
         .to_string()
         .into_bytes()
 }

@@ -5,7 +5,7 @@
 // prints {"version": …, "results": [...]}, one per case: {"data": …} when Apollo resolved, or
 // {"error": {name, message, graphqlErrors: [{message, code}] | null, statusCode}} when it threw.
 // Apollo's HttpLink sends its default `accept: application/graphql-response+json,
-// application/json;q=0.9`. Packages come from MEDIAGATE_GRAPHQL_HTTP_NODE_MODULES (installed.cjs).
+// application/json;q=0.9`. Packages come from MEDIAGATE_GQL_CLIENTS_NODE_MODULES (installed.cjs).
 "use strict";
 
 const { requireInstalled, fail } = require("./installed.cjs");

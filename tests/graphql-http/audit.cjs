@@ -2,7 +2,7 @@
 // graphql-http's server audit (GraphQL over HTTP, https://graphql.github.io/graphql-over-http/)
 // against a running mediagate: `node tests/graphql-http/audit.cjs http://127.0.0.1:PORT/graphql`.
 //
-// MEDIAGATE_GRAPHQL_HTTP_NODE_MODULES names the node_modules directory holding the packages
+// MEDIAGATE_GQL_CLIENTS_NODE_MODULES names the node_modules directory holding the packages
 // pinned in package.json beside this file (scripts/test installs them outside the repo and
 // exports it). Prints one JSON object: {"version": …, "results": [{id, name, status, reason}]},
 // one result per audit, in the audit's order; the Rust test (tests/it/api/graphql_http.rs)

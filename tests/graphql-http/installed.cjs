@@ -1,5 +1,5 @@
 // Loads the packages pinned in tests/graphql-http/package.json from the directory scripts/test
-// installed them into (MEDIAGATE_GRAPHQL_HTTP_NODE_MODULES), never from wherever node looks.
+// installed them into (MEDIAGATE_GQL_CLIENTS_NODE_MODULES), never from wherever node looks.
 "use strict";
 
 const path = require("node:path");
@@ -11,8 +11,8 @@ function fail(msg) {
 }
 
 function requireInstalled(name) {
-  const dir = process.env.MEDIAGATE_GRAPHQL_HTTP_NODE_MODULES;
-  if (!dir) fail("MEDIAGATE_GRAPHQL_HTTP_NODE_MODULES is not set (scripts/test sets it)");
+  const dir = process.env.MEDIAGATE_GQL_CLIENTS_NODE_MODULES;
+  if (!dir) fail("MEDIAGATE_GQL_CLIENTS_NODE_MODULES is not set (scripts/test sets it)");
   return createRequire(path.join(path.resolve(dir), "..", "package.json"))(name);
 }
 

@@ -184,9 +184,9 @@ async fn request_errors_follow_the_media_type_and_every_error_has_a_code() {
 
 /// The packages of tests/graphql-http/package.json, as scripts/test installs them.
 fn node_modules() -> String {
-    std::env::var("MEDIAGATE_GRAPHQL_HTTP_NODE_MODULES").unwrap_or_else(|_| {
+    std::env::var("MEDIAGATE_GQL_CLIENTS_NODE_MODULES").unwrap_or_else(|_| {
         panic!(
-            "MEDIAGATE_GRAPHQL_HTTP_NODE_MODULES is not set: run the suite with ./scripts/test, which installs graphql-http and @apollo/client"
+            "MEDIAGATE_GQL_CLIENTS_NODE_MODULES is not set: run the suite with ./scripts/test, which installs graphql-http and @apollo/client"
         )
     })
 }
@@ -203,7 +203,7 @@ async fn node(script: &str, args: Vec<String>, stdin: Value) -> Value {
         let mut child = Command::new("node")
             .arg(&path)
             .args(&args)
-            .env("MEDIAGATE_GRAPHQL_HTTP_NODE_MODULES", modules)
+            .env("MEDIAGATE_GQL_CLIENTS_NODE_MODULES", modules)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
