@@ -251,6 +251,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
             Limits {
                 max_depth: config.graphql.max_depth,
                 max_aliases: config.graphql.max_aliases,
+                max_cost: config.graphql.max_cost,
             },
         ),
         objects,

@@ -239,6 +239,11 @@ pub struct GraphqlConfig {
     pub max_depth: usize,
     /// Most aliased fields in one document.
     pub max_aliases: usize,
+    /// Largest cost of one operation (every field counts 1, a `first: n` below it counts n times);
+    /// checked with the request's variables before anything runs.
+    pub max_cost: u64,
+    /// Largest response body; a bigger answer is replaced by an error.
+    pub max_response_bytes: usize,
     /// Answer introspection queries (schema discovery; GraphiQL needs it). Unset: on in dev
     /// mode only.
     pub introspection: Option<bool>,
@@ -251,6 +256,8 @@ impl Default for GraphqlConfig {
         GraphqlConfig {
             max_depth: 10,
             max_aliases: 30,
+            max_cost: 5_000,
+            max_response_bytes: 4 * 1024 * 1024,
             introspection: None,
             graphiql: None,
         }
@@ -614,6 +621,12 @@ impl Config {
         }
         if self.graphql.max_depth == 0 {
             return bad("graphql.max_depth must be at least 1".into());
+        }
+        if self.graphql.max_cost == 0 {
+            return bad("graphql.max_cost must be at least 1".into());
+        }
+        if self.graphql.max_response_bytes < 1024 {
+            return bad("graphql.max_response_bytes must be at least 1024".into());
         }
         if self.s3.bucket.as_deref().is_some_and(str::is_empty) {
             return bad(

@@ -16,8 +16,14 @@ pub enum Code {
     Forbidden,
     /// Does not exist, or the viewer may not know it exists.
     NotFound,
-    /// The request itself is wrong.
+    /// The request itself is wrong: a bad argument or variable, or over a limit.
     BadUserInput,
+    /// The document is not GraphQL (a syntax error).
+    GraphqlParseFailed,
+    /// The document is GraphQL but not valid for this schema.
+    GraphqlValidationFailed,
+    /// The document has no operation by the name asked for, or several and no name was given.
+    OperationResolutionFailure,
     /// Too many requests.
     RateLimited,
     /// A dependency (database, issuer, S3) failed.
@@ -27,11 +33,23 @@ pub enum Code {
 }
 
 /// The one table from code to wire.
-const TABLE: [(Code, &str, u16); 7] = [
+/// The GraphQL names are Apollo Server's, so clients that know those know these.
+const TABLE: [(Code, &str, u16); 10] = [
     (Code::Unauthenticated, "UNAUTHENTICATED", 401),
     (Code::Forbidden, "FORBIDDEN", 403),
     (Code::NotFound, "NOT_FOUND", 404),
     (Code::BadUserInput, "BAD_USER_INPUT", 400),
+    (Code::GraphqlParseFailed, "GRAPHQL_PARSE_FAILED", 400),
+    (
+        Code::GraphqlValidationFailed,
+        "GRAPHQL_VALIDATION_FAILED",
+        400,
+    ),
+    (
+        Code::OperationResolutionFailure,
+        "OPERATION_RESOLUTION_FAILURE",
+        400,
+    ),
     (Code::RateLimited, "RATE_LIMITED", 429),
     (Code::Upstream, "UPSTREAM", 503),
     (Code::Internal, "INTERNAL", 500),
@@ -46,7 +64,8 @@ impl Code {
             .map_or("INTERNAL", |(_, s, _)| s)
     }
 
-    /// The HTTP status for errors answered outside GraphQL.
+    /// The HTTP status when the error is the whole answer (outside GraphQL, or a request error
+    /// answered as `application/graphql-response+json`).
     pub fn status(self) -> StatusCode {
         let code = TABLE
             .iter()

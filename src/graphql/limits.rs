@@ -1,141 +1,128 @@
-//! Guards applied to a document before juniper executes it: nesting depth (fragments expanded)
-//! and alias count, so one request cannot ask for an unbounded amount of work.
+//! The depth and alias guards, applied to the document juniper itself parsed (so nothing it can
+//! read escapes them) before juniper validates it. Fragments are walked once each, whatever the
+//! number of paths that reach them.
 
 use std::collections::{HashMap, HashSet};
 
-use graphql_parser::query::{
-    Definition, Document, OperationDefinition, Selection, SelectionSet, parse_query,
-};
+use juniper::{Definition, ScalarValue, Selection};
 
 use crate::error::Error;
 
 /// The limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Deepest field nesting.
+    /// Deepest field nesting, fragments expanded.
     pub max_depth: usize,
     /// Most aliased fields in the document.
     pub max_aliases: usize,
+    /// Largest cost of the operation (see `cost.rs`).
+    pub max_cost: u64,
 }
 
-/// What kind of operation a document runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OperationKind {
-    /// A query.
-    Query,
-    /// A mutation.
-    Mutation,
-    /// A subscription.
-    Subscription,
-}
-
-type Fragments<'a> = HashMap<&'a str, &'a SelectionSet<'a, &'a str>>;
-
-fn depth<'a>(
-    set: &'a SelectionSet<'a, &'a str>,
-    fragments: &Fragments<'a>,
-    visiting: &mut HashSet<&'a str>,
-    cap: usize,
-) -> usize {
-    if cap == 0 {
-        return 0;
-    }
-    let mut deepest = 0;
-    for selection in &set.items {
-        let d = match selection {
-            Selection::Field(f) => 1 + depth(&f.selection_set, fragments, visiting, cap - 1),
-            Selection::InlineFragment(i) => depth(&i.selection_set, fragments, visiting, cap),
-            Selection::FragmentSpread(s) => match fragments.get(s.fragment_name) {
-                // A cycle is reported by juniper's validation; here it just stops the walk.
-                Some(inner) if visiting.insert(s.fragment_name) => {
-                    let d = depth(inner, fragments, visiting, cap);
-                    visiting.remove(s.fragment_name);
-                    d
-                }
-                _ => 0,
-            },
-        };
-        deepest = deepest.max(d);
-    }
-    deepest
-}
-
-fn aliases<'a>(set: &SelectionSet<'a, &'a str>) -> usize {
-    set.items
+/// Checks the depth of every operation and the number of aliases in the whole document.
+pub fn check<S: ScalarValue>(document: &[Definition<'_, S>], limits: Limits) -> Result<(), Error> {
+    let alias_count: usize = document
         .iter()
-        .map(|selection| match selection {
-            Selection::Field(f) => usize::from(f.alias.is_some()) + aliases(&f.selection_set),
-            Selection::InlineFragment(i) => aliases(&i.selection_set),
-            Selection::FragmentSpread(_) => 0,
+        .map(|definition| match definition {
+            Definition::Operation(op) => aliases(&op.item.selection_set),
+            Definition::Fragment(f) => aliases(&f.item.selection_set),
         })
-        .sum()
-}
-
-fn operation_parts<'a>(
-    op: &'a OperationDefinition<'a, &'a str>,
-) -> (
-    Option<&'a str>,
-    OperationKind,
-    &'a SelectionSet<'a, &'a str>,
-) {
-    match op {
-        OperationDefinition::SelectionSet(s) => (None, OperationKind::Query, s),
-        OperationDefinition::Query(q) => (q.name, OperationKind::Query, &q.selection_set),
-        OperationDefinition::Mutation(m) => (m.name, OperationKind::Mutation, &m.selection_set),
-        OperationDefinition::Subscription(s) => {
-            (s.name, OperationKind::Subscription, &s.selection_set)
-        }
-    }
-}
-
-/// Checks `query` against `limits` and returns the kind of the operation that would run.
-/// A document that does not parse passes through (`Ok(None)`): juniper reports parse errors
-/// with positions, better than we would.
-pub fn check(
-    query: &str,
-    operation_name: Option<&str>,
-    limits: Limits,
-) -> Result<Option<OperationKind>, Error> {
-    let Ok(document): Result<Document<'_, &str>, _> = parse_query::<&str>(query) else {
-        return Ok(None);
-    };
-    let mut fragments: Fragments<'_> = HashMap::new();
-    let mut alias_count = 0;
-    for definition in &document.definitions {
-        match definition {
-            Definition::Fragment(f) => {
-                fragments.insert(f.name, &f.selection_set);
-                alias_count += aliases(&f.selection_set);
-            }
-            Definition::Operation(op) => alias_count += aliases(operation_parts(op).2),
-        }
-    }
+        .sum();
     if alias_count > limits.max_aliases {
         return Err(Error::bad_input(format!(
             "the document uses {alias_count} aliases; at most {} are allowed",
             limits.max_aliases
         )));
     }
-    let mut selected = None;
-    for definition in &document.definitions {
+    let mut depths = Depths::new(document);
+    for definition in document {
         let Definition::Operation(op) = definition else {
             continue;
         };
-        let (name, kind, set) = operation_parts(op);
-        let d = depth(set, &fragments, &mut HashSet::new(), limits.max_depth + 1);
-        if d > limits.max_depth {
+        let depth = depths.of(&op.item.selection_set);
+        if depth > limits.max_depth {
+            let name = op.item.name.as_ref().map_or("(anonymous)", |n| n.item);
             return Err(Error::bad_input(format!(
-                "operation {} nests fields more than {} levels deep; at most {} levels are allowed",
-                name.unwrap_or("(anonymous)"),
-                limits.max_depth,
+                "operation {name} nests fields {depth} levels deep; at most {} levels are allowed",
                 limits.max_depth
             )));
         }
-        if operation_name.is_none() || operation_name == name {
-            selected = Some(kind);
+    }
+    Ok(())
+}
+
+fn aliases<S>(set: &[Selection<'_, S>]) -> usize {
+    set.iter()
+        .map(|selection| match selection {
+            Selection::Field(f) => {
+                usize::from(f.item.alias.is_some())
+                    + f.item.selection_set.as_deref().map_or(0, aliases)
+            }
+            Selection::InlineFragment(i) => aliases(&i.item.selection_set),
+            Selection::FragmentSpread(_) => 0,
+        })
+        .sum()
+}
+
+/// Field depth with fragments expanded, each fragment's depth worked out once.
+struct Depths<'a, 'd, S> {
+    fragments: HashMap<&'a str, &'d [Selection<'a, S>]>,
+    known: HashMap<&'a str, usize>,
+    /// Fragments being walked: a spread of one of them is a cycle, which juniper's validation
+    /// refuses; here it adds nothing.
+    open: HashSet<&'a str>,
+}
+
+impl<'a, 'd, S> Depths<'a, 'd, S> {
+    fn new(document: &'d [Definition<'a, S>]) -> Self {
+        let fragments = document
+            .iter()
+            .filter_map(|definition| match definition {
+                Definition::Fragment(f) => {
+                    Some((f.item.name.item, f.item.selection_set.as_slice()))
+                }
+                Definition::Operation(_) => None,
+            })
+            .collect();
+        Depths {
+            fragments,
+            known: HashMap::new(),
+            open: HashSet::new(),
         }
     }
-    Ok(selected)
+
+    /// Recursion is bounded: juniper's parser refuses documents nested deeper than its own
+    /// limit (64 levels, fragment spreads included) before this runs.
+    fn of(&mut self, set: &'d [Selection<'a, S>]) -> usize {
+        let mut deepest = 0;
+        for selection in set {
+            let depth = match selection {
+                Selection::Field(f) => {
+                    1 + f.item.selection_set.as_deref().map_or(0, |s| self.of(s))
+                }
+                Selection::InlineFragment(i) => self.of(&i.item.selection_set),
+                Selection::FragmentSpread(s) => self.fragment(s.item.name.item),
+            };
+            deepest = deepest.max(depth);
+        }
+        deepest
+    }
+
+    fn fragment(&mut self, name: &'a str) -> usize {
+        if let Some(&depth) = self.known.get(name) {
+            return depth;
+        }
+        let Some(&set) = self.fragments.get(name) else {
+            return 0;
+        };
+        if !self.open.insert(name) {
+            return 0;
+        }
+        let depth = self.of(set);
+        self.open.remove(name);
+        self.known.insert(name, depth);
+        depth
+    }
 }
 
 #[cfg(test)]
@@ -145,59 +132,50 @@ mod tests {
     const LIMITS: Limits = Limits {
         max_depth: 4,
         max_aliases: 2,
+        max_cost: u64::MAX,
     };
+
+    fn check_text(query: &str) -> Result<(), Error> {
+        let schema = crate::graphql::schema(true);
+        let document = juniper::parser::parse_document_source(query, &schema.schema)
+            .expect("test documents parse");
+        check(&document, LIMITS)
+    }
 
     #[test]
     fn depth_counts_fields_through_fragments() {
-        assert_eq!(
-            check(
-                "{ user(id: \"u\") { images { nodes { url } } } }",
-                None,
-                LIMITS
-            )
-            .unwrap(),
-            Some(OperationKind::Query)
-        );
+        assert!(check_text("{ user(id: \"u\") { images { nodes { url } } } }").is_ok());
         let five = "{ user(id: \"u\") { images { nodes { owner { id } } } } }";
+        let message = check_text(five).unwrap_err().message().to_owned();
         assert!(
-            check(five, None, LIMITS)
-                .unwrap_err()
-                .message()
-                .contains("at most 4 levels")
+            message.contains("5 levels deep; at most 4 levels"),
+            "{message}"
         );
         let via_fragment = "query Q { user(id: \"u\") { ...F } } fragment F on User { images { nodes { owner { id } } } }";
-        assert!(check(via_fragment, None, LIMITS).is_err());
+        assert!(check_text(via_fragment).is_err());
+        let via_inline =
+            "query Q { user(id: \"u\") { ... on User { images { nodes { owner { id } } } } } }";
+        assert!(check_text(via_inline).is_err());
         let cycle = "{ viewer { ...A } } fragment A on User { ...B } fragment B on User { ...A }";
-        assert_eq!(
-            check(cycle, None, LIMITS).unwrap(),
-            Some(OperationKind::Query)
-        );
+        assert!(check_text(cycle).is_ok());
+    }
+
+    #[test]
+    fn a_fragment_counts_at_each_depth_it_is_spread_at() {
+        // F is 2 deep; spread at depth 1 and again at depth 3 (through G), the second is 5 deep.
+        let doc = "{ viewer { ...F images { nodes { ...G } } } } \
+                   fragment F on User { images { __typename } } \
+                   fragment G on Image { owner { ...F } }";
+        let message = check_text(doc).unwrap_err().message().to_owned();
+        assert!(message.contains("6 levels deep"), "{message}");
     }
 
     #[test]
     fn aliases_are_counted_everywhere() {
-        assert!(check("{ a: viewer { id } b: viewer { id } }", None, LIMITS).is_ok());
+        assert!(check_text("{ a: viewer { id } b: viewer { id } }").is_ok());
         let three =
             "{ a: viewer { id } b: viewer { id } ...F } fragment F on Query { c: viewer { id } }";
-        assert!(
-            check(three, None, LIMITS)
-                .unwrap_err()
-                .message()
-                .contains("3 aliases")
-        );
-    }
-
-    #[test]
-    fn reports_the_selected_operation_kind() {
-        let doc = "query A { viewer { id } } mutation B { addFriend(userId: \"x\") { id } }";
-        assert_eq!(
-            check(doc, Some("B"), LIMITS).unwrap(),
-            Some(OperationKind::Mutation)
-        );
-        assert_eq!(
-            check(doc, Some("A"), LIMITS).unwrap(),
-            Some(OperationKind::Query)
-        );
-        assert_eq!(check("{ not closed", None, LIMITS).unwrap(), None);
+        let message = check_text(three).unwrap_err().message().to_owned();
+        assert!(message.contains("3 aliases"), "{message}");
     }
 }

@@ -1,12 +1,14 @@
-//! The GraphQL API (juniper): context, query, mutation, types, and the guards that run before a
-//! document is executed.
+//! The GraphQL API (juniper): context, query, mutation, types, the guards that run before a
+//! document is executed (depth, aliases, cost), and the shape of its answers over HTTP.
 
 mod context;
+mod cost;
 mod friends;
 pub mod limits;
 mod mutation;
 pub mod prepared;
 mod query;
+pub mod response;
 mod sync_list;
 mod types;
 

@@ -4,6 +4,8 @@
 mod access_table;
 mod edge;
 mod friends;
+mod graphql_http;
+mod graphql_limits;
 pub mod helpers;
 mod identity;
 mod links;

@@ -137,9 +137,10 @@ async fn guards() {
         c.server.body_limit_bytes = 2048;
     })
     .await;
+    // A refused document is a request error: 200 as application/json (GraphQL over HTTP).
     let deep = "{ image(id: \"x\") { owner { images { nodes { id } } } } }";
     let (status, body) = app.gql(None, deep, json!({})).await;
-    assert_eq!((status, code(&body)), (400, "BAD_USER_INPUT"), "{body}");
+    assert_eq!((status, code(&body)), (200, "BAD_USER_INPUT"), "{body}");
     let aliases = "{ a: viewer { id } b: viewer { id } c: viewer { id } d: viewer { id } }";
     assert_eq!(
         code(&app.gql(None, aliases, json!({})).await.1),
@@ -189,12 +190,20 @@ async fn guards() {
         res.json::<Value>().await.expect("json"),
         json!({"data": {"viewer": null}})
     );
-    let res = get("mutation { addFriend(userId: \"x\") { id } }")
+    let res = get("mutation { deleteImage(imageId: \"x\") { method } }")
         .await
         .expect("get");
-    assert_eq!(res.status(), 400);
+    assert_eq!(res.status(), 405);
+    assert_eq!(
+        res.headers().get("allow").map(|v| v.as_bytes()),
+        Some(&b"POST"[..])
+    );
     let (status, body) = app.gql(None, "{ nosuchfield }", json!({})).await;
-    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        (status, code(&body)),
+        (200, "GRAPHQL_VALIDATION_FAILED"),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -287,9 +296,15 @@ async fn a_reused_document_answers_each_request_on_its_own() {
             .send()
             .await
             .expect("request");
-        assert_eq!(res.status(), 400);
+        assert_eq!(
+            res.status(),
+            200,
+            "a variable coercion error, as application/json"
+        );
         let body: Value = res.json().await.expect("json");
         assert!(body.to_string().contains("$i"), "{body}");
+        assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
+        assert!(body.get("data").is_none(), "nothing ran: {body}");
         let res = app
             .client
             .post(format!("{}/graphql", app.base))
