@@ -929,7 +929,7 @@
   });
 
   $('#refresh').addEventListener('click', () => action(async () => {
-    await refreshAll();
+    await Promise.all([refreshAll(), loadFriendRequests()]);
     say(`Refreshed at ${new Date().toLocaleTimeString()}.`);
   }));
 

@@ -434,6 +434,35 @@ async function scenario(base, outdir) {
     await cc.unrouteAll({ behavior: 'ignoreErrors' });
     await cc.close();
 
+    step('alice makes it FRIENDS: bob, not her friend, does not see it');
+    await setVisibility(a, 'alice', newId, 'FRIENDS');
+    await refresh(b, 'bob', 'gallery-alice');
+    check(await imageState(b, 'gallery-alice', newId) === null,
+      "bob: alice's FRIENDS image is listed although they are not friends");
+
+    step('bob asks alice to be friends: a request alone shows him nothing');
+    await b.locator(tid('friend-input')).fill('alice');
+    await b.locator(tid('add-friend')).click();
+    await waitIn(b, 'bob', 'his request is not listed as waiting', () =>
+      !!document.querySelector('[data-testid="withdraw-alice"]'));
+    await expectNoError(b, 'bob', 'the friend request');
+    await refresh(b, 'bob', 'gallery-alice');
+    check(await imageState(b, 'gallery-alice', newId) === null,
+      "bob: alice's FRIENDS image is listed after his request alone");
+
+    step('alice accepts; bob refreshes and sees her FRIENDS image');
+    await refresh(a, 'alice', 'gallery');
+    await waitIn(a, 'alice', "bob's request is not listed", () =>
+      !!document.querySelector('[data-testid="accept-bob"]'));
+    await shot(a, 'alice-friend-request');
+    await a.locator(tid('accept-bob')).click();
+    await waitIn(a, 'alice', 'the accepted request is still listed', () =>
+      !document.querySelector('[data-testid="accept-bob"]'));
+    await expectNoError(a, 'alice', 'accepting');
+    await refresh(b, 'bob', 'gallery-alice');
+    await expectRendered(b, 'bob', 'gallery-alice', newId);
+    await shot(b, 'bob-sees-friends-image');
+
     step("alice deletes it: gone from her gallery and from bob's view");
     await a.locator(tid(`delete-${newId}`)).click();
     await waitIn(a, 'alice', 'the deleted image is still in her gallery', (i) =>
