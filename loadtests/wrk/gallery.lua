@@ -8,3 +8,5 @@ request = function()
   local body = '{"query":"query($u: ID!) { user(id: $u) { images(first: 50) { nodes { id url } } } }","variables":{"u":"' .. u .. '"}}'
   return wrk.format(nil, "/graphql", nil, body)
 end
+
+dofile("loadtests/wrk/count_errors.lua")

@@ -9,3 +9,5 @@ request = function()
   local body = '{"query":"query($i: ID!) { image(id: $i) { id url } }","variables":{"i":"' .. id .. '"}}'
   return wrk.format(nil, "/graphql", nil, body)
 end
+
+dofile("loadtests/wrk/count_errors.lua")

@@ -1,16 +1,10 @@
 //! Friendship takes both sides' consent (issue 11): a request, then an acceptance. One side
 //! alone can never open the other's FRIENDS images, and either side can close them again.
 
-use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
-use mediagate::invalidate::{ControlPlane, InvalidationQueue};
-use mediagate::state::{Clock as _, SystemClock};
 use mediagate::store::Visibility;
 use serde_json::{Value, json};
 
-use super::helpers::{TestApp, code};
+use super::helpers::{FakeCloudFront, TestApp, code};
 
 const IMAGE: &str = "query($i: ID!) { image(id: $i) { id } }";
 const GALLERY: &str = "query($u: ID!) { user(id: $u) { isFriend images { nodes { id } } } }";
@@ -205,41 +199,11 @@ async fn unanswered_requests_are_capped() {
     assert_eq!(body["data"]["friendRequests"]["incoming"], json!([]));
 }
 
-/// Records invalidated paths. CloudFront's control plane has no local stand-in, so this fake is
-/// what the service talks to in the test whose name says so.
-#[derive(Debug, Default)]
-struct FakeCloudFront {
-    paths: Mutex<BTreeSet<String>>,
-}
-
-#[async_trait::async_trait]
-impl ControlPlane for FakeCloudFront {
-    async fn create(&self, paths: &[String], _: &str) -> anyhow::Result<String> {
-        self.paths
-            .lock()
-            .expect("lock")
-            .extend(paths.iter().cloned());
-        Ok("I1".into())
-    }
-    async fn is_complete(&self, _: &str) -> anyhow::Result<bool> {
-        Ok(true)
-    }
-}
-
 /// Either side ends it; FRIENDS images are hidden both ways at once, and (fake CloudFront) the
 /// paths of both sides' FRIENDS images are invalidated, as narrowing a visibility does.
 #[tokio::test]
 async fn ending_a_friendship_hides_at_once_and_invalidates_on_fake_cloudfront() {
-    let fake = Arc::new(FakeCloudFront::default());
-    let dir = tempfile::tempdir().expect("dir");
-    let mut config = super::helpers::test_config(dir.path());
-    config.invalidation.interval_secs = 1;
-    let plane: Arc<dyn ControlPlane> = fake.clone();
-    let app = TestApp::spawn_in_with(dir, config, |state, clock| {
-        state.invalidations = InvalidationQueue::start(&state.config.invalidation, plane, clock);
-    })
-    .await;
-    app.clock.set(SystemClock.now());
+    let (app, fake) = FakeCloudFront::app().await;
     let (bob, carol) = bob_and_carol(&app).await;
     for remover in ["bob", "carol"] {
         ok(&app, &carol, REQUEST, "bob").await;
@@ -258,16 +222,9 @@ async fn ending_a_friendship_hides_at_once_and_invalidates_on_fake_cloudfront() 
         assert!(!sees(&app, &carol, "bob-f").await, "{remover} removed");
         assert!(!sees(&app, &bob, "carol-f").await, "{remover} removed");
     }
-    let want: BTreeSet<String> = ["/bob/bob-f/photo.jpg", "/carol/carol-f/photo.jpg"]
-        .map(String::from)
-        .into();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while *fake.paths.lock().expect("lock") != want {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "invalidated {:?}, wanted {want:?}",
-            fake.paths.lock().expect("lock")
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    fake.wait_for(&[
+        "/bob/bob-f/photo.jpg".into(),
+        "/carol/carol-f/photo.jpg".into(),
+    ])
+    .await;
 }

@@ -216,3 +216,60 @@ pub fn code(body: &Value) -> &str {
         .as_str()
         .unwrap_or("<none>")
 }
+
+/// Records invalidated paths. CloudFront's control plane has no local stand-in, so this fake is
+/// what the service talks to in the tests that use it (their names say so); `invalidate.rs`
+/// unit-tests the batching against one too.
+#[derive(Debug, Default)]
+pub struct FakeCloudFront {
+    paths: std::sync::Mutex<std::collections::BTreeSet<String>>,
+}
+
+#[async_trait::async_trait]
+impl mediagate::invalidate::ControlPlane for FakeCloudFront {
+    async fn create(&self, paths: &[String], _: &str) -> anyhow::Result<String> {
+        self.paths
+            .lock()
+            .expect("lock")
+            .extend(paths.iter().cloned());
+        Ok("I1".into())
+    }
+    async fn is_complete(&self, _: &str) -> anyhow::Result<bool> {
+        Ok(true)
+    }
+}
+
+impl FakeCloudFront {
+    /// An app whose invalidations go to a fake CloudFront every second, its clock at real time.
+    pub async fn app() -> (TestApp, Arc<FakeCloudFront>) {
+        let fake = Arc::new(FakeCloudFront::default());
+        let dir = tempfile::tempdir().expect("dir");
+        let mut config = test_config(dir.path());
+        config.invalidation.interval_secs = 1;
+        let plane: Arc<dyn mediagate::invalidate::ControlPlane> = fake.clone();
+        let app = TestApp::spawn_in_with(dir, config, |state, clock| {
+            state.invalidations = mediagate::invalidate::InvalidationQueue::start(
+                &state.config.invalidation,
+                plane,
+                clock,
+            );
+        })
+        .await;
+        app.clock.set(mediagate::state::SystemClock.now());
+        (app, fake)
+    }
+
+    /// Waits (at most 20 s) until exactly `want` has been invalidated.
+    pub async fn wait_for(&self, want: &[String]) {
+        let want: std::collections::BTreeSet<String> = want.iter().cloned().collect();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while *self.paths.lock().expect("lock") != want {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "invalidated {:?}, wanted {want:?}",
+                self.paths.lock().expect("lock")
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+}

@@ -2,12 +2,9 @@
 //! scripts/test) and the embedded local S3 server that `serve` uses on its defaults. Every
 //! refusal is followed by a look at what is left: no object, no stray row.
 
-use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use mediagate::cloudfront::{Epoch, Request, verify};
-use mediagate::invalidate::{ControlPlane, InvalidationQueue};
 use mediagate::lifecycle;
 use mediagate::s3::{ObjectStore, S3Target};
 use mediagate::state::{Clock as _, SystemClock};
@@ -15,7 +12,7 @@ use mediagate::store::{ImageId, ImageStatus, UserId};
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
-use super::helpers::{TestApp, code};
+use super::helpers::{FakeCloudFront, TestApp, code};
 use crate::s3_server::S3Server;
 use crate::support::query_param;
 
@@ -826,39 +823,9 @@ async fn presigned_urls_never_outlive_their_credentials_nor_seven_days() {
     assert!(err.message().contains("expired"), "{}", err.message());
 }
 
-/// Records invalidation batches. CloudFront's control plane has no local stand-in, so this fake
-/// is what the service talks to here; `invalidate.rs` unit-tests the batching against one too.
-#[derive(Debug, Default)]
-struct FakeCloudFront {
-    paths: Mutex<BTreeSet<String>>,
-}
-
-#[async_trait::async_trait]
-impl ControlPlane for FakeCloudFront {
-    async fn create(&self, paths: &[String], _: &str) -> anyhow::Result<String> {
-        self.paths
-            .lock()
-            .expect("lock")
-            .extend(paths.iter().cloned());
-        Ok("I1".into())
-    }
-    async fn is_complete(&self, _: &str) -> anyhow::Result<bool> {
-        Ok(true)
-    }
-}
-
 #[tokio::test]
 async fn fake_cloudfront_control_plane_gets_the_paths_of_hidden_and_deleted_images() {
-    let fake = Arc::new(FakeCloudFront::default());
-    let dir = tempfile::tempdir().expect("dir");
-    let mut config = super::helpers::test_config(dir.path());
-    config.invalidation.interval_secs = 1;
-    let plane: Arc<dyn ControlPlane> = fake.clone();
-    let app = TestApp::spawn_in_with(dir, config, |state, clock| {
-        state.invalidations = InvalidationQueue::start(&state.config.invalidation, plane, clock);
-    })
-    .await;
-    app.clock.set(SystemClock.now());
+    let (app, fake) = FakeCloudFront::app().await;
     app.user("alice").await;
     let alice = app.token("alice");
     let (narrowed, narrowed_key) = uploaded(&app, &alice, "n.png", "PUBLIC").await;
@@ -872,19 +839,8 @@ async fn fake_cloudfront_control_plane_gets_the_paths_of_hidden_and_deleted_imag
     }
     let (_, body) = app.gql(Some(&alice), DELETE, json!({ "i": deleted })).await;
     assert!(body["errors"].is_null(), "{body}");
-    let want: BTreeSet<String> = [narrowed_key, deleted_key]
-        .iter()
-        .map(|k| format!("/{k}"))
-        .collect();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while *fake.paths.lock().expect("lock") != want {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "invalidated {:?}, wanted {want:?}",
-            fake.paths.lock().expect("lock")
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    fake.wait_for(&[format!("/{narrowed_key}"), format!("/{deleted_key}")])
+        .await;
 }
 
 mod local_s3;
