@@ -234,6 +234,9 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         metrics.clone(),
     );
     let (objects, local_s3) = object_store(&config).await?;
+    // Without the embedded S3 there is nothing to keep (`LocalS3` is `()`).
+    #[cfg(not(feature = "local-s3"))]
+    let () = local_s3;
     let invalidations = match (
         &config.invalidation.enabled,
         &config.invalidation.distribution_id,
