@@ -133,17 +133,27 @@ pub fn sanitise_filename(raw: &str) -> Result<String, Error> {
         .trim_start_matches(['.', '_'])
         .trim_end_matches(['.', '_']);
     if trimmed.is_empty() || !trimmed.chars().any(char::is_alphanumeric) {
-        return Err(Error::bad_input(format!(
-            "file name {raw:?} has no usable characters; send a name such as photo.jpg"
-        )));
+        return Err(no_usable_characters(raw));
     }
     // NFC again: dropping control characters can bring combining marks together in an order
     // that is not canonical, and then the name would change on a second pass (found by
-    // `scripts/fuzz`). The cut can split a composed sequence, so once more after it.
+    // `scripts/fuzz`). The cut can split a composed sequence or end in `_` or `.`, so the name is
+    // composed and trimmed once more after it, and must still have a letter or digit.
     let composed: String = trimmed.nfc().collect();
-    Ok(cap_keeping_extension(&composed, MAX_FILENAME_BYTES)
+    let capped: String = cap_keeping_extension(&composed, MAX_FILENAME_BYTES)
         .nfc()
-        .collect())
+        .collect();
+    let capped = capped.trim_end_matches(['.', '_']);
+    if !capped.chars().any(char::is_alphanumeric) {
+        return Err(no_usable_characters(raw));
+    }
+    Ok(capped.to_owned())
+}
+
+fn no_usable_characters(raw: &str) -> Error {
+    Error::bad_input(format!(
+        "file name {raw:?} has no usable characters; send a name such as photo.jpg"
+    ))
 }
 
 fn cap_keeping_extension(name: &str, max: usize) -> String {
@@ -234,6 +244,15 @@ mod tests {
         let once = sanitise_filename(raw).unwrap();
         assert_eq!(once, "\u{6ed}\u{6e4}x.png");
         assert_eq!(sanitise_filename(&once).unwrap(), once);
+        // A cut that ends in `_` (also found by the fuzzer), and one that leaves no letter.
+        let raw = format!(")-@{}--@S1", "4".repeat(115));
+        let once = sanitise_filename(&raw).unwrap();
+        assert!(
+            !once.ends_with('_') && once.len() <= MAX_FILENAME_BYTES,
+            "{once}"
+        );
+        assert_eq!(sanitise_filename(&once).unwrap(), once);
+        assert!(sanitise_filename(&format!("-{}a", "-".repeat(200))).is_err());
     }
 
     #[test]
