@@ -7,28 +7,25 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-use crate::auth::{AuthConfig as AuthSettings, AuthMode, Authenticator};
+use crate::auth::{AuthMode, AuthSettings, Authenticator};
 use crate::cache::ExpiryWindow;
-use crate::cloudfront::{
-    CookieAttributes, HashAlgorithm, KeyPairId, KeyRing, SameSite, SigningKey,
-};
-use crate::config::{Config, read_secret_file};
+use crate::clock::Clock;
+use crate::cloudfront::{CookieAttributes, KeyPairId, KeyRing, SigningKey};
+use crate::config::{AuthKind, Config, read_secret_file};
 use crate::dev;
-use crate::graphql::limits::Limits;
-use crate::graphql::prepared::PreparedDocuments;
 use crate::invalidate::{CloudFrontControlPlane, InvalidationQueue};
 use crate::links::{Linker, LinkerSettings};
 use crate::metrics::Metrics;
 use crate::s3::{ObjectStore, S3Target};
-use crate::state::{AppState, Clock, profile_cache, user_cache};
+use crate::state::{AppState, profile_cache, user_cache};
 use crate::upload::{RateLimiter, UploadRules};
-use crate::{graphql, keyfile, store};
+use crate::{keyfile, store};
 
 /// The database URL, from `database.url_file` when set.
 pub fn database_url(config: &Config) -> anyhow::Result<String> {
     match &config.database.url_file {
         Some(path) => Ok(read_secret_file(path)?),
-        None => Ok(config.database.url.clone()),
+        None => Ok(config.database.url.expose().to_owned()),
     }
 }
 
@@ -75,7 +72,7 @@ pub fn hs256_secret(config: &Config) -> anyhow::Result<(Vec<u8>, bool)> {
         (Some(_), Some(_)) => {
             anyhow::bail!("set auth.hs256_secret or auth.hs256_secret_file, not both")
         }
-        (Some(secret), None) => Ok((secret.clone().into_bytes(), false)),
+        (Some(secret), None) => Ok((secret.expose().as_bytes().to_vec(), false)),
         (None, Some(path)) => Ok((read_secret_file(path)?.into_bytes(), false)),
         (None, None) if !config.dev_mode() => anyhow::bail!(
             "auth.hs256_secret_file is not set: outside dev mode no secret is generated"
@@ -90,8 +87,8 @@ pub fn hs256_secret(config: &Config) -> anyhow::Result<(Vec<u8>, bool)> {
 /// The authenticator the settings describe, and the dev secret when in dev mode.
 pub fn authenticator(config: &Config) -> anyhow::Result<(Authenticator, Option<Vec<u8>>)> {
     let a = &config.auth;
-    let (mode, dev_secret) = match a.mode.as_str() {
-        "oidc" => (
+    let (mode, dev_secret) = match a.mode {
+        AuthKind::Oidc => (
             AuthMode::Oidc {
                 issuer: a.issuer.clone().unwrap_or_default(),
                 jwks_min_refresh_interval: Duration::from_secs(a.jwks_min_refresh_interval_secs),
@@ -100,7 +97,7 @@ pub fn authenticator(config: &Config) -> anyhow::Result<(Authenticator, Option<V
             },
             None,
         ),
-        _ => {
+        AuthKind::Hs256 => {
             let (secret, dev) = hs256_secret(config)?;
             (
                 AuthMode::Hs256 {
@@ -124,11 +121,6 @@ pub fn authenticator(config: &Config) -> anyhow::Result<(Authenticator, Option<V
 
 fn cookie_attributes(config: &Config) -> anyhow::Result<CookieAttributes> {
     let c = &config.cookies;
-    let same_site = match c.same_site.as_str() {
-        "strict" => SameSite::Strict,
-        "none" => SameSite::None,
-        _ => SameSite::Lax,
-    };
     let attributes = CookieAttributes::new(c.domain.as_deref(), "/")?;
     // The local edge speaks plain http, where browsers drop Secure cookies.
     let attributes = if c.secure && config.cloudfront.domain.is_some() {
@@ -136,7 +128,7 @@ fn cookie_attributes(config: &Config) -> anyhow::Result<CookieAttributes> {
     } else {
         attributes.without_secure()?
     };
-    Ok(attributes.with_same_site(same_site)?)
+    Ok(attributes.with_same_site(c.same_site.into())?)
 }
 
 #[cfg(feature = "local-s3")]
@@ -212,11 +204,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
     let metrics = Metrics::new()?;
     let window = ExpiryWindow::new(config.signing.window_secs, config.signing.ttl_secs)
         .context("signing.window_secs and ttl_secs must be at least 1")?;
-    let hash = if config.signing.hash == "sha256" {
-        HashAlgorithm::Sha256
-    } else {
-        HashAlgorithm::Sha1
-    };
+    let hash = config.signing.hash.into();
     let links = Linker::new(
         LinkerSettings {
             keys,
@@ -249,14 +237,6 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         _ => InvalidationQueue::disabled(),
     };
     Ok(AppState {
-        documents: PreparedDocuments::new(
-            Arc::new(graphql::schema(config.introspection())),
-            Limits {
-                max_depth: config.graphql.max_depth,
-                max_aliases: config.graphql.max_aliases,
-                max_cost: config.graphql.max_cost,
-            },
-        ),
         objects,
         upload_rules: UploadRules::new(&config.uploads),
         upload_limiter: RateLimiter::new(config.uploads.per_minute),

@@ -31,6 +31,8 @@
 //! Nothing here puts a token, the secret or key material in an error message or a log line.
 #![warn(missing_docs)]
 
+mod jwks;
+
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,7 +44,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::jwks::KeyStore;
+use self::jwks::KeyStore;
 
 /// Default allowance for clock skew on `exp` and `nbf`, in seconds.
 pub const DEFAULT_LEEWAY_SECS: u64 = 60;
@@ -62,7 +64,7 @@ const MAX_TOKEN_BYTES: usize = 16 * 1024;
 
 /// How tokens are verified.
 #[derive(Clone, Debug)]
-pub struct AuthConfig {
+pub struct AuthSettings {
     /// Shared secret or OIDC issuer.
     pub mode: AuthMode,
     /// The `iss` every token must carry. HS256: `None` accepts any issuer, or none. OIDC: must be
@@ -83,18 +85,18 @@ pub struct AuthConfig {
     pub require_access_token_type: bool,
 }
 
-impl AuthConfig {
+impl AuthSettings {
     /// HS256 with `secret`, any issuer, no audience check, the default leeway.
-    pub fn hs256(secret: impl Into<Vec<u8>>) -> AuthConfig {
-        AuthConfig::with_mode(AuthMode::Hs256 {
+    pub fn hs256(secret: impl Into<Vec<u8>>) -> AuthSettings {
+        AuthSettings::with_mode(AuthMode::Hs256 {
             secret: secret.into(),
         })
     }
 
     /// OIDC with `issuer`, no audience check, the default leeway, refresh interval, maximum age
     /// and timeout; access tokens only.
-    pub fn oidc(issuer: impl Into<String>) -> AuthConfig {
-        AuthConfig::with_mode(AuthMode::Oidc {
+    pub fn oidc(issuer: impl Into<String>) -> AuthSettings {
+        AuthSettings::with_mode(AuthMode::Oidc {
             issuer: issuer.into(),
             jwks_min_refresh_interval: DEFAULT_JWKS_MIN_REFRESH_INTERVAL,
             jwks_max_age: DEFAULT_JWKS_MAX_AGE,
@@ -102,8 +104,8 @@ impl AuthConfig {
         })
     }
 
-    fn with_mode(mode: AuthMode) -> AuthConfig {
-        AuthConfig {
+    fn with_mode(mode: AuthMode) -> AuthSettings {
+        AuthSettings {
             mode,
             issuer: None,
             audience: None,
@@ -529,7 +531,7 @@ impl fmt::Debug for Authenticator {
 
 impl Authenticator {
     /// Checks the configuration; makes no network call (OIDC keys are fetched on first use).
-    pub fn new(config: AuthConfig) -> Result<Authenticator, AuthError> {
+    pub fn new(config: AuthSettings) -> Result<Authenticator, AuthError> {
         if config.audience.as_deref() == Some("") {
             return Err(AuthError::Config(
                 "the audience is empty; leave it unset to skip the audience check".to_owned(),

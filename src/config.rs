@@ -10,6 +10,12 @@ use figment::Figment;
 use figment::providers::{Format as _, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+mod choices;
+mod secret;
+
+pub use choices::{AuthKind, LogFormat, SameSiteSetting, Scheme, SigningHash};
+pub use secret::Secret;
+
 /// Every setting. Field docs are the reference; `mediagate.toml` repeats them with defaults.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -79,7 +85,7 @@ impl Default for ServerConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct DatabaseConfig {
     /// `sqlite://path` (embedded default) or `postgres://user@host/db`.
-    pub url: String,
+    pub url: Secret,
     /// Read the URL (it may hold a password) from this file instead.
     pub url_file: Option<PathBuf>,
     /// Connection pool size.
@@ -89,7 +95,7 @@ pub struct DatabaseConfig {
 impl Default for DatabaseConfig {
     fn default() -> Self {
         DatabaseConfig {
-            url: "sqlite://data/mediagate.db".into(),
+            url: Secret::new("sqlite://data/mediagate.db"),
             url_file: None,
             max_connections: 4,
         }
@@ -117,7 +123,7 @@ pub struct SigningConfig {
     /// Other keys in the ring (e.g. the previous key during a rotation).
     pub extra_keys: Vec<ExtraKey>,
     /// `sha1` (what every AWS SDK signs with) or `sha256`.
-    pub hash: String,
+    pub hash: SigningHash,
     /// Links made within one window share an expiry, so they are identical and cacheable.
     pub window_secs: u64,
     /// How long a link stays valid after its window closes.
@@ -132,7 +138,7 @@ impl Default for SigningConfig {
             key_pair_id: None,
             private_key_file: "keys/dev.pem".into(),
             extra_keys: Vec::new(),
-            hash: "sha1".into(),
+            hash: SigningHash::Sha1,
             window_secs: 300,
             ttl_secs: 3600,
             cache_bytes: 64 * 1024 * 1024,
@@ -148,14 +154,14 @@ pub struct CloudFrontConfig {
     /// local edge at `/edge` on this service is the CDN (development; plain http).
     pub domain: Option<String>,
     /// `https` in production; `http` only for a local edge.
-    pub scheme: String,
+    pub scheme: Scheme,
 }
 
 impl Default for CloudFrontConfig {
     fn default() -> Self {
         CloudFrontConfig {
             domain: None,
-            scheme: "https".into(),
+            scheme: Scheme::Https,
         }
     }
 }
@@ -167,7 +173,7 @@ pub struct CookieConfig {
     /// Cookie Domain, e.g. `example.com` so `media.example.com` receives them. Unset: host-only.
     pub domain: Option<String>,
     /// `strict`, `lax` or `none`.
-    pub same_site: String,
+    pub same_site: SameSiteSetting,
     /// Mark cookies Secure (turn off only for a plain-http local edge that is not localhost).
     pub secure: bool,
 }
@@ -176,7 +182,7 @@ impl Default for CookieConfig {
     fn default() -> Self {
         CookieConfig {
             domain: None,
-            same_site: "lax".into(),
+            same_site: SameSiteSetting::Lax,
             secure: true,
         }
     }
@@ -187,9 +193,9 @@ impl Default for CookieConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct AuthConfig {
     /// `hs256` (shared secret) or `oidc` (issuer + JWKS).
-    pub mode: String,
+    pub mode: AuthKind,
     /// HS256 secret. Prefer `hs256_secret_file`.
-    pub hs256_secret: Option<String>,
+    pub hs256_secret: Option<Secret>,
     /// File holding the HS256 secret (mode 0600). Neither set: a dev secret is generated in `data/`.
     pub hs256_secret_file: Option<PathBuf>,
     /// Expected `iss`; for OIDC, the issuer URL to discover.
@@ -215,7 +221,7 @@ pub struct AuthConfig {
 impl Default for AuthConfig {
     fn default() -> Self {
         AuthConfig {
-            mode: "hs256".into(),
+            mode: AuthKind::Hs256,
             hs256_secret: None,
             hs256_secret_file: None,
             issuer: Some("mediagate-dev".into()),
@@ -394,7 +400,7 @@ impl Default for InvalidationConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct LogConfig {
     /// `json` (one object per line) or `pretty`.
-    pub format: String,
+    pub format: LogFormat,
     /// A tracing filter, e.g. `info` or `mediagate=debug,info`.
     pub level: String,
 }
@@ -402,7 +408,7 @@ pub struct LogConfig {
 impl Default for LogConfig {
     fn default() -> Self {
         LogConfig {
-            format: "json".into(),
+            format: LogFormat::Json,
             level: "info".into(),
         }
     }
@@ -538,7 +544,7 @@ impl Config {
         if self.signing.key_pair_id.is_none() {
             missing.push("signing.key_pair_id (with signing.private_key_file): the key your CloudFront key group trusts");
         }
-        if self.auth.mode == "hs256"
+        if self.auth.mode == AuthKind::Hs256
             && self.auth.hs256_secret.is_none()
             && self.auth.hs256_secret_file.is_none()
         {
@@ -566,19 +572,7 @@ impl Config {
         if self.signing.window_secs == 0 || self.signing.ttl_secs == 0 {
             return bad("signing.window_secs and signing.ttl_secs must be at least 1".into());
         }
-        if !matches!(self.signing.hash.as_str(), "sha1" | "sha256") {
-            return bad(format!(
-                "signing.hash is {:?}; use sha1 or sha256",
-                self.signing.hash
-            ));
-        }
-        if !matches!(self.auth.mode.as_str(), "hs256" | "oidc") {
-            return bad(format!(
-                "auth.mode is {:?}; use hs256 or oidc",
-                self.auth.mode
-            ));
-        }
-        if self.auth.mode == "oidc"
+        if self.auth.mode == AuthKind::Oidc
             && self
                 .auth
                 .issuer
@@ -594,29 +588,11 @@ impl Config {
                 "auth.jwks_max_age_secs and auth.max_token_lifetime_secs must be at least 1".into(),
             );
         }
-        if !matches!(self.cloudfront.scheme.as_str(), "https" | "http") {
-            return bad(format!(
-                "cloudfront.scheme is {:?}; use https (or http for a local edge)",
-                self.cloudfront.scheme
-            ));
-        }
         if let Some(domain) = &self.cloudfront.domain
             && (domain.is_empty() || domain.contains(['/', '?', '#', ' ']))
         {
             return bad(format!(
                 "cloudfront.domain {domain:?} must be a host name such as d111111abcdef8.cloudfront.net"
-            ));
-        }
-        if !matches!(self.cookies.same_site.as_str(), "strict" | "lax" | "none") {
-            return bad(format!(
-                "cookies.same_site is {:?}; use strict, lax or none",
-                self.cookies.same_site
-            ));
-        }
-        if !matches!(self.log.format.as_str(), "json" | "pretty") {
-            return bad(format!(
-                "log.format is {:?}; use json or pretty",
-                self.log.format
             ));
         }
         if self.graphql.max_depth == 0 {

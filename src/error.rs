@@ -32,46 +32,74 @@ pub enum Code {
     Internal,
 }
 
-/// The one table from code to wire.
-/// The GraphQL names are Apollo Server's, so clients that know those know these.
-const TABLE: [(Code, &str, u16); 10] = [
-    (Code::Unauthenticated, "UNAUTHENTICATED", 401),
-    (Code::Forbidden, "FORBIDDEN", 403),
-    (Code::NotFound, "NOT_FOUND", 404),
-    (Code::BadUserInput, "BAD_USER_INPUT", 400),
-    (Code::GraphqlParseFailed, "GRAPHQL_PARSE_FAILED", 400),
-    (
-        Code::GraphqlValidationFailed,
-        "GRAPHQL_VALIDATION_FAILED",
-        400,
-    ),
-    (
-        Code::OperationResolutionFailure,
-        "OPERATION_RESOLUTION_FAILURE",
-        400,
-    ),
-    (Code::RateLimited, "RATE_LIMITED", 429),
-    (Code::Upstream, "UPSTREAM", 503),
-    (Code::Internal, "INTERNAL", 500),
-];
-
 impl Code {
-    /// The GraphQL `extensions.code`.
+    /// The GraphQL `extensions.code`. The names are Apollo Server's, so clients that know those
+    /// know these. A `match`, not a table: a new code without a name does not compile.
     pub fn as_str(self) -> &'static str {
-        TABLE
-            .iter()
-            .find(|(c, ..)| *c == self)
-            .map_or("INTERNAL", |(_, s, _)| s)
+        match self {
+            Code::Unauthenticated => "UNAUTHENTICATED",
+            Code::Forbidden => "FORBIDDEN",
+            Code::NotFound => "NOT_FOUND",
+            Code::BadUserInput => "BAD_USER_INPUT",
+            Code::GraphqlParseFailed => "GRAPHQL_PARSE_FAILED",
+            Code::GraphqlValidationFailed => "GRAPHQL_VALIDATION_FAILED",
+            Code::OperationResolutionFailure => "OPERATION_RESOLUTION_FAILURE",
+            Code::RateLimited => "RATE_LIMITED",
+            Code::Upstream => "UPSTREAM",
+            Code::Internal => "INTERNAL",
+        }
     }
 
     /// The HTTP status when the error is the whole answer (outside GraphQL, or a request error
     /// answered as `application/graphql-response+json`).
     pub fn status(self) -> StatusCode {
-        let code = TABLE
-            .iter()
-            .find(|(c, ..)| *c == self)
-            .map_or(500, |(.., n)| *n);
-        StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        match self {
+            Code::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Code::Forbidden => StatusCode::FORBIDDEN,
+            Code::NotFound => StatusCode::NOT_FOUND,
+            Code::BadUserInput
+            | Code::GraphqlParseFailed
+            | Code::GraphqlValidationFailed
+            | Code::OperationResolutionFailure => StatusCode::BAD_REQUEST,
+            Code::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Code::Upstream => StatusCode::SERVICE_UNAVAILABLE,
+            Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Whether the client sees the message as written (its own mistakes, a dependency named),
+    /// or only "internal error".
+    fn is_internal(self) -> bool {
+        self == Code::Internal
+    }
+}
+
+/// A typed error that knows how it reaches a client, as meilisearch-types' `ErrorCode`: with it,
+/// `?` turns the error into an [`Error`] (the blanket `From` below), keeping it as the logged
+/// source, so no layer flattens an error into a string to pick a code.
+pub trait ErrorCode: std::error::Error + Send + Sync + 'static {
+    /// The code clients see.
+    fn error_code(&self) -> Code;
+
+    /// What clients read; "internal error" for [`Code::Internal`], whatever this says.
+    fn client_message(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl<E: ErrorCode> From<E> for Error {
+    fn from(e: E) -> Error {
+        let code = e.error_code();
+        let message = if code.is_internal() {
+            "internal error".to_owned()
+        } else {
+            e.client_message()
+        };
+        Error {
+            code,
+            message,
+            source: Some(anyhow::Error::new(e)),
+        }
     }
 }
 
@@ -181,17 +209,48 @@ impl<S: ScalarValue> IntoFieldError<S> for Error {
     }
 }
 
-impl From<crate::store::StoreError> for Error {
-    fn from(e: crate::store::StoreError) -> Error {
-        match e {
-            crate::store::StoreError::Database(sqlx::Error::PoolTimedOut) => {
-                Error::upstream("database busy", e)
+impl ErrorCode for crate::store::StoreError {
+    fn error_code(&self) -> Code {
+        match self {
+            crate::store::StoreError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)) => {
+                Code::Upstream
             }
-            crate::store::StoreError::Database(sqlx::Error::Io(_)) => {
-                Error::upstream("database unreachable", e)
-            }
-            _ => Error::internal(e),
+            _ => Code::Internal,
         }
+    }
+
+    fn client_message(&self) -> String {
+        match self {
+            crate::store::StoreError::Database(sqlx::Error::PoolTimedOut) => "database busy",
+            _ => "database unreachable",
+        }
+        .to_owned()
+    }
+}
+
+// The signing core's errors say nothing to a client: a link that cannot be signed is a bug or
+// a broken key, never the caller's input (that was checked before).
+impl ErrorCode for crate::cloudfront::SignError {
+    fn error_code(&self) -> Code {
+        Code::Internal
+    }
+}
+
+impl ErrorCode for crate::cloudfront::PolicyError {
+    fn error_code(&self) -> Code {
+        Code::Internal
+    }
+}
+
+impl ErrorCode for crate::cloudfront::KeyError {
+    fn error_code(&self) -> Code {
+        Code::Internal
+    }
+}
+
+impl ErrorCode for crate::cloudfront::CookieError {
+    fn error_code(&self) -> Code {
+        Code::Internal
     }
 }
 
@@ -203,8 +262,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_code_has_a_wire_name_and_status() {
-        for (code, name, status) in TABLE {
+    fn every_code_has_its_apollo_name_and_status() {
+        let expected = [
+            (Code::Unauthenticated, "UNAUTHENTICATED", 401),
+            (Code::Forbidden, "FORBIDDEN", 403),
+            (Code::NotFound, "NOT_FOUND", 404),
+            (Code::BadUserInput, "BAD_USER_INPUT", 400),
+            (Code::GraphqlParseFailed, "GRAPHQL_PARSE_FAILED", 400),
+            (
+                Code::GraphqlValidationFailed,
+                "GRAPHQL_VALIDATION_FAILED",
+                400,
+            ),
+            (
+                Code::OperationResolutionFailure,
+                "OPERATION_RESOLUTION_FAILURE",
+                400,
+            ),
+            (Code::RateLimited, "RATE_LIMITED", 429),
+            (Code::Upstream, "UPSTREAM", 503),
+            (Code::Internal, "INTERNAL", 500),
+        ];
+        for (code, name, status) in expected {
             assert_eq!(code.as_str(), name);
             assert_eq!(code.status().as_u16(), status);
         }
@@ -216,5 +295,40 @@ mod tests {
         let field: FieldError = e.into_field_error();
         assert_eq!(field.message(), "internal error");
         assert_eq!(field.extensions(), &graphql_value!({"code": "INTERNAL"}));
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("the bucket said no (secret=abc)")]
+    struct Upstreamish;
+
+    impl ErrorCode for Upstreamish {
+        fn error_code(&self) -> Code {
+            Code::Upstream
+        }
+        fn client_message(&self) -> String {
+            "S3 unreachable".into()
+        }
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("key material broken: secret=abc")]
+    struct Buggy;
+
+    impl ErrorCode for Buggy {
+        fn error_code(&self) -> Code {
+            Code::Internal
+        }
+    }
+
+    #[test]
+    fn a_typed_error_reaches_the_boundary_with_its_code_and_keeps_its_source() {
+        fn fails() -> Result<()> {
+            Err(Upstreamish)?
+        }
+        let e = fails().unwrap_err();
+        assert_eq!((e.code(), e.message()), (Code::Upstream, "S3 unreachable"));
+        assert!(format!("{:#}", e.source.as_ref().unwrap()).contains("the bucket said no"));
+        let e = Error::from(Buggy);
+        assert_eq!((e.code(), e.message()), (Code::Internal, "internal error"));
     }
 }

@@ -34,7 +34,7 @@ impl CloudFrontControlPlane {
     /// A client for `distribution_id`, with the standard AWS credential chain.
     pub async fn new(distribution_id: String) -> CloudFrontControlPlane {
         // CloudFront's control plane lives in us-east-1 whatever the bucket's region.
-        let shared = crate::s3::aws_config("us-east-1", None).await;
+        let shared = crate::aws::sdk_config("us-east-1", None).await;
         CloudFrontControlPlane {
             client: aws_sdk_cloudfront::Client::new(&shared),
             distribution_id,
@@ -196,7 +196,7 @@ impl InvalidationQueue {
     pub fn start(
         config: &InvalidationConfig,
         plane: Arc<dyn ControlPlane>,
-        clock: Arc<dyn crate::state::Clock>,
+        clock: Arc<dyn crate::clock::Clock>,
     ) -> InvalidationQueue {
         let (tx, mut rx) = mpsc::unbounded_channel::<String>();
         let mut batcher = Batcher::new(config);

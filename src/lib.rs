@@ -5,8 +5,10 @@
 pub mod access;
 pub mod app;
 pub mod auth;
+pub mod aws;
 pub mod cache;
 pub mod cli;
+pub mod clock;
 pub mod cloudfront;
 pub mod config;
 pub mod dev;
@@ -15,7 +17,6 @@ pub mod friendship;
 pub mod graphql;
 pub mod http;
 pub mod invalidate;
-mod jwks;
 pub mod keyfile;
 pub mod lifecycle;
 pub mod links;

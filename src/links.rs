@@ -153,7 +153,9 @@ impl Linker {
                     .observe(started.elapsed().as_secs_f64());
                 Ok::<_, SignError>(signed.url)
             })
-            .map_err(|e| Error::internal(anyhow::anyhow!("signing {key:?}: {e}")))?;
+            .map_err(|e| {
+                Error::internal(anyhow::Error::new(e).context(format!("signing {key:?}")))
+            })?;
         match lookup {
             Lookup::Hit => self.metrics.cache_hits.inc(),
             Lookup::Miss => self.metrics.cache_misses.inc(),
@@ -170,20 +172,13 @@ impl Linker {
             "{}/{}*",
             origin.url,
             key_to_url_path(&owner_prefix(owner))
-        ))
-        .map_err(|e| Error::internal(anyhow::anyhow!("cookie resource: {e}")))?;
-        let policy = CustomPolicy::new(resource, self.window.expires_at(now), None, None, now)
-            .map_err(|e| Error::internal(anyhow::anyhow!("cookie policy: {e}")))?;
+        ))?;
+        let policy = CustomPolicy::new(resource, self.window.expires_at(now), None, None, now)?;
         let keys = self.keys.load();
         let key = keys.ring.active();
-        let attributes = self
-            .cookies
-            .clone()
-            .with_path(&path)
-            .map_err(|e| Error::internal(anyhow::anyhow!("cookie path: {e}")))?;
+        let attributes = self.cookies.clone().with_path(&path)?;
         let cookies = SignedPolicy::sign(policy, key, self.hash)
-            .and_then(|signed| signed.cookies(key, &attributes))
-            .map_err(|e| Error::internal(anyhow::anyhow!("signing cookies: {e}")))?;
+            .and_then(|signed| signed.cookies(key, &attributes))?;
         self.cookies_signed.inc();
         Ok(cookies)
     }

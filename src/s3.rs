@@ -4,14 +4,14 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_credential_types::provider::{ProvideCredentials as _, SharedCredentialsProvider};
-use aws_sdk_s3::config::{Region, RequestChecksumCalculation, ResponseChecksumValidation};
+use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
 use aws_sdk_s3::error::DisplayErrorContext;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::types::ChecksumMode;
 
 use crate::access::ObjectKey;
 use crate::cloudfront::Epoch;
-use crate::config::{S3Config, read_secret_file};
+use crate::config::{ConfigError, S3Config, read_secret_file};
 use crate::error::Error;
 
 /// SigV4 refuses presigned URLs that live longer than this.
@@ -87,13 +87,15 @@ pub struct S3Target {
 
 impl S3Target {
     /// The target `config` names; `None` when no bucket is configured (the local server's case).
-    pub fn from_config(config: &S3Config) -> Result<Option<S3Target>, Error> {
+    /// A secret file that cannot be read is the operator's to fix, at start: a `ConfigError`
+    /// naming the file, never a client-facing code.
+    pub fn from_config(config: &S3Config) -> Result<Option<S3Target>, ConfigError> {
         let Some(bucket) = &config.bucket else {
             return Ok(None);
         };
         let static_key = match (&config.access_key_id, &config.secret_access_key_file) {
             (Some(id), Some(file)) => {
-                let secret = read_secret_file(file).map_err(|e| Error::bad_input(e.to_string()))?;
+                let secret = read_secret_file(file)?;
                 Some((id.clone(), secret))
             }
             _ => None,
@@ -148,7 +150,7 @@ impl ObjectStore {
         target: &S3Target,
         credentials: Option<aws_credential_types::Credentials>,
     ) -> Result<ObjectStore, Error> {
-        let shared = aws_config(&target.region, credentials).await;
+        let shared = crate::aws::sdk_config(&target.region, credentials).await;
         let credentials = shared.credentials_provider().ok_or_else(|| {
             Error::upstream(
                 "no AWS credentials provider: set s3.access_key_id or the AWS environment",
@@ -358,27 +360,6 @@ impl ObjectStore {
             .map_err(|e| upstream("CreateBucket", e))?;
         Ok(())
     }
-}
-
-/// The AWS settings every client here starts from: rustls with ring (aws-lc would add a slow C
-/// build), the region, and `credentials` or else the standard AWS credential chain.
-pub(crate) async fn aws_config(
-    region: &str,
-    credentials: Option<aws_credential_types::Credentials>,
-) -> aws_config::SdkConfig {
-    use aws_smithy_http_client::tls;
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .build_https();
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .http_client(http)
-        .region(Region::new(region.to_owned()));
-    if let Some(credentials) = credentials {
-        loader = loader.credentials_provider(credentials);
-    }
-    loader.load().await
 }
 
 /// Standard (not CloudFront's) base64, as S3's checksum headers use.

@@ -2,39 +2,18 @@
 //! the clock live here, not in statics, so two apps in one process never share anything.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use crate::auth::{Authenticator, Identity};
-use crate::cloudfront::Epoch;
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::Error;
-use crate::graphql::prepared::PreparedDocuments;
 use crate::invalidate::InvalidationQueue;
 use crate::links::Linker;
 use crate::metrics::Metrics;
 use crate::s3::ObjectStore;
 use crate::store::{Store, StoreError, User, UserId};
 use crate::upload::{RateLimiter, UploadRules};
-
-/// Where `now` comes from; tests substitute a clock they control.
-pub trait Clock: Send + Sync + std::fmt::Debug {
-    /// The current time.
-    fn now(&self) -> Epoch;
-}
-
-/// The system clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Epoch {
-        Epoch(
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs()),
-        )
-    }
-}
 
 /// Everything a request may need.
 pub struct AppState {
@@ -48,8 +27,6 @@ pub struct AppState {
     pub links: Linker,
     /// Prometheus metrics.
     pub metrics: Metrics,
-    /// The GraphQL schema, and the documents already validated against it.
-    pub documents: PreparedDocuments,
     /// The time.
     pub clock: Arc<dyn Clock>,
     /// Users by identity, so a signed-in request costs no database write once the user exists.
@@ -153,32 +130,4 @@ pub fn profile_cache() -> moka::sync::Cache<UserId, User> {
         .max_capacity(100_000)
         .time_to_live(Duration::from_secs(10))
         .build()
-}
-
-/// A clock that only moves when told to (tests; the reaper's tests in particular).
-#[derive(Debug, Default)]
-pub struct ManualClock(std::sync::atomic::AtomicU64);
-
-impl ManualClock {
-    /// A clock showing `now`.
-    pub fn new(now: Epoch) -> ManualClock {
-        ManualClock(std::sync::atomic::AtomicU64::new(now.0))
-    }
-
-    /// Sets the time.
-    pub fn set(&self, now: Epoch) {
-        self.0.store(now.0, std::sync::atomic::Ordering::SeqCst);
-    }
-
-    /// Moves the time forward.
-    pub fn advance(&self, seconds: u64) {
-        self.0
-            .fetch_add(seconds, std::sync::atomic::Ordering::SeqCst);
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> Epoch {
-        Epoch(self.0.load(std::sync::atomic::Ordering::SeqCst))
-    }
 }

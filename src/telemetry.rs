@@ -2,7 +2,7 @@
 
 use tracing_subscriber::EnvFilter;
 
-use crate::config::LogConfig;
+use crate::config::{LogConfig, LogFormat};
 
 /// Installs the global subscriber once; later calls (tests) are ignored.
 pub fn init(config: &LogConfig) {
@@ -11,7 +11,7 @@ pub fn init(config: &LogConfig) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
-    let _ = if config.format == "pretty" {
+    let _ = if config.format == LogFormat::Pretty {
         builder.try_init()
     } else {
         builder

@@ -6,8 +6,8 @@ const SECRET: &[u8] = b"a dev secret that is at least 32 bytes long";
 const NOW: u64 = 1_800_000_000;
 const ISSUER: &str = "https://issuer.example";
 
-fn authenticator(configure: impl FnOnce(&mut AuthConfig)) -> Authenticator {
-    let mut config = AuthConfig::hs256(SECRET);
+fn authenticator(configure: impl FnOnce(&mut AuthSettings)) -> Authenticator {
+    let mut config = AuthSettings::hs256(SECRET);
     configure(&mut config);
     Authenticator::new(config).expect("config")
 }
@@ -488,9 +488,9 @@ async fn tokens_may_live_at_most_the_maximum_lifetime() {
         "{err}"
     );
     assert!(matches!(
-        Authenticator::new(AuthConfig {
+        Authenticator::new(AuthSettings {
             max_token_lifetime_secs: 0,
-            ..AuthConfig::hs256(SECRET)
+            ..AuthSettings::hs256(SECRET)
         }),
         Err(AuthError::Config(_))
     ));
@@ -524,7 +524,7 @@ async fn usernames_fall_back_in_order() {
 
 #[test]
 fn configuration_is_checked_without_network() {
-    let short = Authenticator::new(AuthConfig::hs256(b"short".to_vec())).expect_err("short");
+    let short = Authenticator::new(AuthSettings::hs256(b"short".to_vec())).expect_err("short");
     assert!(short.to_string().contains("at least 32"), "{short}");
     for issuer in [
         "not a url",
@@ -533,7 +533,7 @@ fn configuration_is_checked_without_network() {
     ] {
         assert!(
             matches!(
-                Authenticator::new(AuthConfig::oidc(issuer)),
+                Authenticator::new(AuthSettings::oidc(issuer)),
                 Err(AuthError::Config(_))
             ),
             "{issuer}"
@@ -546,18 +546,18 @@ fn configuration_is_checked_without_network() {
         "http://localhost:9000",
     ] {
         assert!(
-            Authenticator::new(AuthConfig::oidc(issuer)).is_ok(),
+            Authenticator::new(AuthSettings::oidc(issuer)).is_ok(),
             "{issuer}"
         );
     }
-    let mut mismatched = AuthConfig::oidc("https://a.example");
+    let mut mismatched = AuthSettings::oidc("https://a.example");
     mismatched.issuer = Some("https://b.example".to_owned());
     assert!(Authenticator::new(mismatched).is_err());
 }
 
 #[test]
 fn debug_never_shows_the_secret() {
-    let config = AuthConfig::hs256(SECRET);
+    let config = AuthSettings::hs256(SECRET);
     let auth = Authenticator::new(config.clone()).expect("config");
     let secret = String::from_utf8_lossy(SECRET).into_owned();
     for text in [
@@ -577,7 +577,7 @@ fn authenticator_is_shareable_and_verify_is_send() {
     let auth = Arc::new(authenticator(|_| {}));
     send_sync(&auth);
     send(auth.verify("token", NOW));
-    let oidc = Authenticator::new(AuthConfig::oidc("https://issuer.example")).expect("config");
+    let oidc = Authenticator::new(AuthSettings::oidc("https://issuer.example")).expect("config");
     send_sync(&oidc);
     send(oidc.verify("token", NOW));
 }

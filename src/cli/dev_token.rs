@@ -23,10 +23,9 @@ pub struct Args {
 
 pub(super) fn run(args: Args, now: crate::cloudfront::Epoch) -> anyhow::Result<Outcome> {
     let config = args.config.load()?;
-    if config.auth.mode != "hs256" {
+    if config.auth.mode != crate::config::AuthKind::Hs256 {
         anyhow::bail!(
-            "dev-token signs HS256 tokens, but auth.mode is {:?}; get tokens from your issuer",
-            config.auth.mode
+            "dev-token signs HS256 tokens, but auth.mode is \"oidc\"; get tokens from your issuer"
         );
     }
     if args.sub.is_empty() {

@@ -9,9 +9,10 @@ use anyhow::Context as _;
 use super::Outcome;
 
 use crate::app::{build_state, load_key_ring};
+use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::http::Application;
-use crate::state::{AppState, SystemClock};
+use crate::state::AppState;
 use crate::telemetry;
 
 /// Where settings come from.

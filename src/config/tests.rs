@@ -32,7 +32,7 @@ fn environment_overrides_file() {
     )
     .unwrap();
     assert_eq!((c.signing.ttl_secs, c.signing.window_secs), (20, 5));
-    assert_eq!(c.database.url, "postgres://x@h/db");
+    assert_eq!(c.database.url.expose(), "postgres://x@h/db");
     let c = Config::load(
         Some(&file),
         env(&[
@@ -109,4 +109,66 @@ fn secret_files_must_be_private() {
     );
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
     assert_eq!(read_secret_file(&file).unwrap(), "hunter2");
+}
+
+#[test]
+fn a_word_setting_outside_its_choices_names_every_allowed_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("m.toml");
+    let cases: [(&str, &str, &[&str]); 5] = [
+        ("[auth]\nmode = \"jwt\"\n", "auth.mode", &["hs256", "oidc"]),
+        (
+            "[signing]\nhash = \"md5\"\n",
+            "signing.hash",
+            &["sha1", "sha256"],
+        ),
+        (
+            "[cloudfront]\nscheme = \"ftp\"\n",
+            "cloudfront.scheme",
+            &["https", "http"],
+        ),
+        (
+            "[cookies]\nsame_site = \"Lax \"\n",
+            "cookies.same_site",
+            &["strict", "lax", "none"],
+        ),
+        (
+            "[log]\nformat = \"xml\"\n",
+            "log.format",
+            &["json", "pretty"],
+        ),
+    ];
+    for (text, key, allowed) in cases {
+        std::fs::write(&file, text).unwrap();
+        let err = Config::load(Some(&file), env(&[])).unwrap_err().to_string();
+        assert!(err.contains(key), "{text:?}: {err}");
+        for value in allowed {
+            assert!(err.contains(&format!("`{value}`")), "{text:?}: {err}");
+        }
+    }
+    // The same words from the environment.
+    std::fs::write(&file, "").unwrap();
+    let err = Config::load(Some(&file), env(&[("MEDIAGATE_LOG__FORMAT", "yaml")]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("`json`") && err.contains("`pretty`"), "{err}");
+}
+
+#[test]
+fn secrets_in_the_settings_never_reach_debug_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("m.toml");
+    std::fs::write(
+        &file,
+        "[auth]\nhs256_secret = \"0123456789abcdef0123456789abcdef-top\"\n\
+         [database]\nurl = \"postgres://app:pa55word@db/media\"\n",
+    )
+    .unwrap();
+    let c = Config::load(Some(&file), env(&[])).unwrap();
+    let shown = format!("{c:?}");
+    assert!(
+        !shown.contains("-top") && !shown.contains("pa55word"),
+        "{shown}"
+    );
+    assert_eq!(c.database.url.expose(), "postgres://app:pa55word@db/media");
 }

@@ -131,6 +131,18 @@ impl Prepared {
 }
 
 impl PreparedDocuments {
+    /// The schema and limits the settings ask for.
+    pub fn for_config(config: &crate::config::Config) -> PreparedDocuments {
+        PreparedDocuments::new(
+            Arc::new(super::schema(config.introspection())),
+            Limits {
+                max_depth: config.graphql.max_depth,
+                max_aliases: config.graphql.max_aliases,
+                max_cost: config.graphql.max_cost,
+            },
+        )
+    }
+
     /// A cache of up to 1,000 documents for `schema`, each within `limits`.
     pub fn new(schema: Arc<Schema>, limits: Limits) -> PreparedDocuments {
         PreparedDocuments {

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use super::viewer::authenticate;
 use crate::error::Error;
 use crate::graphql::Context;
+use crate::graphql::prepared::PreparedDocuments;
 use crate::graphql::response::{self, MediaType, RequestError};
 use crate::state::AppState;
 
@@ -117,6 +118,7 @@ fn not_acceptable() -> HttpResponse {
 
 async fn execute(
     state: web::Data<AppState>,
+    documents: web::Data<PreparedDocuments>,
     req: HttpRequest,
     request: GraphqlRequest,
     via_get: bool,
@@ -126,7 +128,7 @@ async fn execute(
     };
     // An empty operation name is the same as none (the spec says so for GET; POST alike).
     let operation_name = request.operation_name.as_deref().filter(|n| !n.is_empty());
-    let prepared = match state.documents.prepare(&request.query, operation_name) {
+    let prepared = match documents.prepare(&request.query, operation_name) {
         Ok(p) => p,
         Err(e) => return request_error(&e, media),
     };
@@ -192,10 +194,11 @@ fn too_large(limit: usize, mutation: bool) -> Vec<u8> {
 
 async fn post(
     state: web::Data<AppState>,
+    documents: web::Data<PreparedDocuments>,
     req: HttpRequest,
     body: web::Json<GraphqlRequest>,
 ) -> HttpResponse {
-    execute(state, req, body.into_inner(), false).await
+    execute(state, documents, req, body.into_inner(), false).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -207,7 +210,11 @@ struct GetParams {
     extensions: Option<String>,
 }
 
-async fn get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+async fn get(
+    state: web::Data<AppState>,
+    documents: web::Data<PreparedDocuments>,
+    req: HttpRequest,
+) -> HttpResponse {
     let media = media_type(&req).unwrap_or(MediaType::Json);
     let malformed = |message: String| {
         HttpResponse::BadRequest()
@@ -242,7 +249,7 @@ async fn get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
         variables,
         _extensions: extensions,
     };
-    execute(state, req, request, true).await
+    execute(state, documents, req, request, true).await
 }
 
 async fn method_not_allowed(req: HttpRequest) -> HttpResponse {

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
 
+use crate::graphql::prepared::PreparedDocuments;
 use crate::state::AppState;
 
 pub use viewer::authenticate;
@@ -59,6 +60,7 @@ pub struct Application {
     admin_addr: Option<SocketAddr>,
     server: actix_web::dev::Server,
     admin: Option<actix_web::dev::Server>,
+    documents: Arc<PreparedDocuments>,
 }
 
 impl std::fmt::Debug for Application {
@@ -98,6 +100,9 @@ impl Application {
             .as_ref()
             .map(TcpListener::local_addr)
             .transpose()?;
+        // The documents live here, not in the state: the GraphQL layer sits above the state.
+        let documents = Arc::new(PreparedDocuments::for_config(&state.config));
+        let documents_data = web::Data::from(Arc::clone(&documents));
         let data = web::Data::from(state);
         let admin = match admin_listener {
             Some(listener) => {
@@ -120,6 +125,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
+                .app_data(documents_data.clone())
                 .app_data(graphql::json_config(data.config.server.body_limit_bytes))
                 .app_data(web::PayloadConfig::new(data.config.server.body_limit_bytes))
                 .wrap(actix_web::middleware::from_fn(middleware::observe))
@@ -134,7 +140,13 @@ impl Application {
             admin_addr,
             server,
             admin,
+            documents,
         })
+    }
+
+    /// The GraphQL documents this server has validated (tests look at its analyses).
+    pub fn documents(&self) -> Arc<PreparedDocuments> {
+        Arc::clone(&self.documents)
     }
 
     /// The admin listener's address, when `server.admin_listen` is set.

@@ -9,15 +9,15 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use mediagate::auth::{
-    AuthConfig, AuthError, AuthMode, Authenticator, DEFAULT_JWKS_MAX_AGE, Identity,
+    AuthError, AuthMode, AuthSettings, Authenticator, DEFAULT_JWKS_MAX_AGE, Identity,
 };
 use serde_json::{Value, json};
 
 use crate::auth_oidc_api::derived_id;
 use crate::oidc_standin::{AUDIENCE, HOUR, LocalIssuer, NOW, b64, keys};
 
-fn config(issuer: &str, interval: Duration) -> AuthConfig {
-    AuthConfig {
+fn config(issuer: &str, interval: Duration) -> AuthSettings {
+    AuthSettings {
         mode: AuthMode::Oidc {
             issuer: issuer.to_owned(),
             jwks_min_refresh_interval: interval,
@@ -25,7 +25,7 @@ fn config(issuer: &str, interval: Duration) -> AuthConfig {
             http_timeout: Duration::from_secs(5),
         },
         audience: Some(AUDIENCE.to_owned()),
-        ..AuthConfig::oidc(issuer)
+        ..AuthSettings::oidc(issuer)
     }
 }
 

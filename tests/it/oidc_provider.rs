@@ -232,7 +232,7 @@ fn parts(token: &str) -> (Value, Value) {
 async fn app_for(provider: &Provider) -> TestApp {
     let issuer = provider.issuer.clone();
     let app = TestApp::spawn_with(|c| {
-        c.auth.mode = "oidc".into();
+        c.auth.mode = mediagate::config::AuthKind::Oidc;
         c.auth.issuer = Some(issuer);
         c.auth.audience = Some(CLIENT_ID.into());
     })

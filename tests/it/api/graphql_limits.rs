@@ -151,7 +151,7 @@ async fn fragments_are_expanded_once_not_once_per_path() {
     for i in 0..200 {
         let doc = doubling_fragments(24).replacen("query Q{", &format!("query Q{i}{{"), 1);
         let started = Instant::now();
-        let refused = app.state.documents.prepare(&doc, None).is_err();
+        let refused = app.documents.prepare(&doc, None).is_err();
         times.push(started.elapsed());
         assert!(refused);
     }
@@ -168,10 +168,7 @@ async fn fragments_are_expanded_once_not_once_per_path() {
     // refuses it.
     let unbudgeted = TestApp::spawn_with(|c| c.graphql.max_cost = u64::MAX).await;
     let started = Instant::now();
-    let prepared = unbudgeted
-        .state
-        .documents
-        .prepare(&doubling_fragments(12), None);
+    let prepared = unbudgeted.documents.prepare(&doubling_fragments(12), None);
     println!(
         "F12 parsed, checked and validated by juniper in {:?} (accepted: {})",
         started.elapsed(),
@@ -250,7 +247,7 @@ async fn a_refused_document_is_remembered_as_refused() {
         (doubling_fragments(24), "too many fields once expanded"),
     ];
     for (doc, what) in &cases {
-        let before = app.state.documents.analyses();
+        let before = app.documents.analyses();
         let mut times = Vec::new();
         for _ in 0..20 {
             let started = Instant::now();
@@ -268,7 +265,7 @@ async fn a_refused_document_is_remembered_as_refused() {
             );
         }
         assert_eq!(
-            app.state.documents.analyses() - before,
+            app.documents.analyses() - before,
             1,
             "{what}: analysed once, then answered from the cache"
         );
@@ -335,7 +332,6 @@ async fn what_clients_send_fits_the_default_budget() {
     ];
     for (query, vars) in demo.iter().chain(&load_tests) {
         let prepared = app
-            .state
             .documents
             .prepare(query, None)
             .unwrap_or_else(|e| panic!("{query}: {}", String::from_utf8_lossy(e.body())));

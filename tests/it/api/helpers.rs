@@ -4,11 +4,13 @@ use std::sync::Arc;
 
 use mediagate::app::build_state;
 use mediagate::auth::issue_hs256;
+use mediagate::clock::Clock;
 use mediagate::cloudfront::{Epoch, KeyAlgorithm, PrivateKey};
-use mediagate::config::Config;
+use mediagate::config::{Config, Secret};
+use mediagate::graphql::prepared::PreparedDocuments;
 use mediagate::http::Application;
 use mediagate::keyfile;
-use mediagate::state::{AppState, Clock as _, ManualClock};
+use mediagate::state::AppState;
 use mediagate::store::{Image, ImageId, ImageStatus, Store, UserId, Visibility};
 use serde_json::{Value, json};
 
@@ -19,6 +21,8 @@ pub const START: Epoch = Epoch(1_800_000_000);
 pub struct TestApp {
     pub base: String,
     pub state: Arc<AppState>,
+    /// The GraphQL documents the server has validated.
+    pub documents: Arc<PreparedDocuments>,
     pub clock: Arc<ManualClock>,
     pub client: reqwest::Client,
     pub dir: tempfile::TempDir,
@@ -44,11 +48,11 @@ pub fn test_config(dir: &std::path::Path) -> Config {
     config.server.listen = "127.0.0.1:0".into();
     config.server.workers = 2;
     config.server.shutdown_timeout_secs = 1;
-    config.database.url = format!("sqlite://{}", dir.join("mediagate.db").display());
+    config.database.url = Secret::new(format!("sqlite://{}", dir.join("mediagate.db").display()));
     config.signing.key_pair_id = Some(KEY_ID.into());
     config.signing.private_key_file = test_key(dir);
     config.cloudfront.domain = Some("d111111abcdef8.cloudfront.net".into());
-    config.auth.hs256_secret = Some(SECRET.into());
+    config.auth.hs256_secret = Some(Secret::new(SECRET));
     config.log.level = "warn".into();
     // No bucket: the embedded local S3 server, keeping objects in this test's directory.
     config.s3.local_dir = dir.join("s3");
@@ -86,12 +90,14 @@ impl TestApp {
         adjust(&mut state, clock.clone());
         let state = Arc::new(state);
         let app = Application::build(state.clone()).expect("bind");
+        let documents = app.documents();
         let base = format!("http://{}", app.addr());
         let handle = app.handle();
         tokio::spawn(app.run_until_stopped());
         TestApp {
             base,
             state,
+            documents,
             clock,
             client: reqwest::Client::new(),
             dir,
@@ -255,7 +261,7 @@ impl FakeCloudFront {
             );
         })
         .await;
-        app.clock.set(mediagate::state::SystemClock.now());
+        app.clock.set(mediagate::clock::SystemClock.now());
         (app, fake)
     }
 
@@ -271,5 +277,33 @@ impl FakeCloudFront {
             );
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
+    }
+}
+
+/// A clock that only moves when told to (tests; the reaper's tests in particular).
+#[derive(Debug, Default)]
+pub struct ManualClock(std::sync::atomic::AtomicU64);
+
+impl ManualClock {
+    /// A clock showing `now`.
+    pub fn new(now: Epoch) -> ManualClock {
+        ManualClock(std::sync::atomic::AtomicU64::new(now.0))
+    }
+
+    /// Sets the time.
+    pub fn set(&self, now: Epoch) {
+        self.0.store(now.0, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Moves the time forward.
+    pub fn advance(&self, seconds: u64) {
+        self.0
+            .fetch_add(seconds, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Epoch {
+        Epoch(self.0.load(std::sync::atomic::Ordering::SeqCst))
     }
 }

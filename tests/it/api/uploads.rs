@@ -4,10 +4,10 @@
 
 use std::time::{Duration, SystemTime};
 
+use mediagate::clock::{Clock as _, SystemClock};
 use mediagate::cloudfront::{Epoch, Request, verify};
 use mediagate::lifecycle;
 use mediagate::s3::{ObjectStore, S3Target};
-use mediagate::state::{Clock as _, SystemClock};
 use mediagate::store::{ImageId, ImageStatus, UserId};
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
@@ -843,5 +843,6 @@ async fn fake_cloudfront_control_plane_gets_the_paths_of_hidden_and_deleted_imag
         .await;
 }
 
+#[cfg(feature = "local-s3")]
 mod local_s3;
 mod replace;

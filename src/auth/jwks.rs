@@ -20,7 +20,7 @@ use jsonwebtoken::{Algorithm, DecodingKey};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::auth::{AuthError, algorithm_name, normalise_issuer, shown};
+use super::{AuthError, algorithm_name, normalise_issuer, shown};
 
 /// Discovery documents and key sets larger than this are refused.
 const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;

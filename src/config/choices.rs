@@ -1,0 +1,94 @@
+//! The settings that take one of a few words. Each is a serde enum, so a misspelling fails at
+//! load time with serde's "unknown variant `x`, expected one of …", naming the key (figment adds
+//! it) and every allowed value; nothing downstream re-parses a string or falls back silently.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::cloudfront::{HashAlgorithm, SameSite};
+
+/// `auth.mode`: how bearer tokens are verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthKind {
+    /// A shared HS256 secret.
+    #[default]
+    Hs256,
+    /// An OpenID issuer and its JWKS.
+    Oidc,
+}
+
+/// `signing.hash`: the signature hash of CloudFront links.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SigningHash {
+    /// SHA-1, what every AWS SDK signs with.
+    #[default]
+    Sha1,
+    /// SHA-256 (`Hash-Algorithm=SHA256`).
+    Sha256,
+}
+
+impl From<SigningHash> for HashAlgorithm {
+    fn from(hash: SigningHash) -> HashAlgorithm {
+        match hash {
+            SigningHash::Sha1 => HashAlgorithm::Sha1,
+            SigningHash::Sha256 => HashAlgorithm::Sha256,
+        }
+    }
+}
+
+/// `cloudfront.scheme`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scheme {
+    /// Production.
+    #[default]
+    Https,
+    /// A local edge only.
+    Http,
+}
+
+impl fmt::Display for Scheme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Scheme::Https => "https",
+            Scheme::Http => "http",
+        })
+    }
+}
+
+/// `cookies.same_site`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SameSiteSetting {
+    /// `SameSite=Strict`.
+    Strict,
+    /// `SameSite=Lax`.
+    #[default]
+    Lax,
+    /// `SameSite=None` (needs Secure).
+    None,
+}
+
+impl From<SameSiteSetting> for SameSite {
+    fn from(s: SameSiteSetting) -> SameSite {
+        match s {
+            SameSiteSetting::Strict => SameSite::Strict,
+            SameSiteSetting::Lax => SameSite::Lax,
+            SameSiteSetting::None => SameSite::None,
+        }
+    }
+}
+
+/// `log.format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One JSON object per line.
+    #[default]
+    Json,
+    /// For people at a terminal.
+    Pretty,
+}
