@@ -13,3 +13,4 @@ mod store_contract;
 mod store_friends;
 mod store_migrations;
 mod support;
+mod vectors;

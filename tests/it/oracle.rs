@@ -280,3 +280,24 @@ fn oracle_aws_js_signer_agrees_on_signatures() {
         );
     }
 }
+
+#[test]
+fn oracle_vectors_file_is_still_the_oracles_answer() {
+    // tests/vectors/cloudfront-signer.json is what vectors.rs trusts without Python or Node:
+    // ask both oracles again, so a stale or hand-edited vector fails here.
+    let python = std::env::var("MEDIAGATE_ORACLE_PYTHON").unwrap_or_else(|_| {
+        panic!("MEDIAGATE_ORACLE_PYTHON is not set: run the suite with ./scripts/test, which installs botocore")
+    });
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/generate.py");
+    let out = std::process::Command::new(python)
+        .arg(script)
+        .arg("--check")
+        .output()
+        .expect("run tests/vectors/generate.py --check");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
