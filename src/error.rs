@@ -230,29 +230,22 @@ impl ErrorCode for crate::store::StoreError {
 
 // The signing core's errors say nothing to a client: a link that cannot be signed is a bug or
 // a broken key, never the caller's input (that was checked before).
-impl ErrorCode for crate::cloudfront::SignError {
-    fn error_code(&self) -> Code {
-        Code::Internal
-    }
+macro_rules! internal_errors {
+    ($($error:ty),+) => {$(
+        impl ErrorCode for $error {
+            fn error_code(&self) -> Code {
+                Code::Internal
+            }
+        }
+    )+};
 }
 
-impl ErrorCode for crate::cloudfront::PolicyError {
-    fn error_code(&self) -> Code {
-        Code::Internal
-    }
-}
-
-impl ErrorCode for crate::cloudfront::KeyError {
-    fn error_code(&self) -> Code {
-        Code::Internal
-    }
-}
-
-impl ErrorCode for crate::cloudfront::CookieError {
-    fn error_code(&self) -> Code {
-        Code::Internal
-    }
-}
+internal_errors!(
+    crate::cloudfront::SignError,
+    crate::cloudfront::PolicyError,
+    crate::cloudfront::KeyError,
+    crate::cloudfront::CookieError
+);
 
 /// Results at the boundary.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

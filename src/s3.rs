@@ -173,11 +173,6 @@ impl ObjectStore {
         })
     }
 
-    /// The bucket.
-    pub fn bucket(&self) -> &str {
-        &self.bucket
-    }
-
     /// How long a URL signed at `now` may live: `ttl`, but never past SigV4's 7 days nor the
     /// expiry of the credentials that sign it (a URL outliving them would fail anyway).
     async fn lifetime(&self, now: Epoch, ttl: u64) -> Result<u64, Error> {
@@ -337,27 +332,6 @@ impl ObjectStore {
             .send()
             .await
             .map_err(|e| upstream("DELETE", e))?;
-        Ok(())
-    }
-
-    /// Creates the bucket unless it exists (the local server only; real buckets come from infra/).
-    pub async fn ensure_bucket(&self) -> Result<(), Error> {
-        if self
-            .client
-            .head_bucket()
-            .bucket(&self.bucket)
-            .send()
-            .await
-            .is_ok()
-        {
-            return Ok(());
-        }
-        self.client
-            .create_bucket()
-            .bucket(&self.bucket)
-            .send()
-            .await
-            .map_err(|e| upstream("CreateBucket", e))?;
         Ok(())
     }
 }
