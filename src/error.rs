@@ -219,6 +219,7 @@ impl ErrorCode for crate::store::StoreError {
         }
     }
 
+    // Read only for the two Upstream cases above; Internal ones show "internal error".
     fn client_message(&self) -> String {
         match self {
             crate::store::StoreError::Database(sqlx::Error::PoolTimedOut) => "database busy",

@@ -1,6 +1,7 @@
 //! The settings that take one of a few words. Each is a serde enum, so a misspelling fails at
 //! load time with serde's "unknown variant `x`, expected one of …", naming the key (figment adds
 //! it) and every allowed value; nothing downstream re-parses a string or falls back silently.
+//! The defaults are the sections' (`sections.rs`), in one place.
 
 use std::fmt;
 
@@ -9,22 +10,20 @@ use serde::{Deserialize, Serialize};
 use crate::cloudfront::{HashAlgorithm, SameSite};
 
 /// `auth.mode`: how bearer tokens are verified.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AuthKind {
     /// A shared HS256 secret.
-    #[default]
     Hs256,
     /// An OpenID issuer and its JWKS.
     Oidc,
 }
 
 /// `signing.hash`: the signature hash of CloudFront links.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SigningHash {
     /// SHA-1, what every AWS SDK signs with.
-    #[default]
     Sha1,
     /// SHA-256 (`Hash-Algorithm=SHA256`).
     Sha256,
@@ -40,11 +39,10 @@ impl From<SigningHash> for HashAlgorithm {
 }
 
 /// `cloudfront.scheme`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Scheme {
     /// Production.
-    #[default]
     Https,
     /// A local edge only.
     Http,
@@ -60,13 +58,12 @@ impl fmt::Display for Scheme {
 }
 
 /// `cookies.same_site`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SameSiteSetting {
     /// `SameSite=Strict`.
     Strict,
     /// `SameSite=Lax`.
-    #[default]
     Lax,
     /// `SameSite=None` (needs Secure).
     None,
@@ -83,11 +80,10 @@ impl From<SameSiteSetting> for SameSite {
 }
 
 /// `log.format`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     /// One JSON object per line.
-    #[default]
     Json,
     /// For people at a terminal.
     Pretty,
