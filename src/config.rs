@@ -6,6 +6,8 @@
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 
+use std::collections::HashMap;
+
 use figment::Figment;
 use figment::providers::{Format as _, Serialized, Toml};
 use serde::{Deserialize, Serialize};
@@ -119,6 +121,8 @@ impl Config {
             None => {}
         }
         let env: Vec<(String, String)> = env.into_iter().collect();
+        // Which environment variable set each key, to name it when its value is refused.
+        let mut from_env: HashMap<String, String> = HashMap::new();
         let prefixed: Vec<(String, String)> = env
             .iter()
             .filter_map(|(k, v)| {
@@ -131,6 +135,10 @@ impl Config {
                 let value: figment::value::Value =
                     value.parse().unwrap_or_else(|never| match never {});
                 figment = figment.merge(Serialized::global(key, value));
+                from_env.insert(
+                    key.clone(),
+                    format!("MEDIAGATE_{}", key.to_ascii_uppercase()),
+                );
                 continue;
             }
             // Other MEDIAGATE_* variables (test tooling, wrappers) are not settings; only a near
@@ -148,14 +156,17 @@ impl Config {
             }
             // Values parse as figment's Env provider parses them ("false" is a bool, "20" a number).
             let value: figment::value::Value = value.parse().unwrap_or_else(|never| match never {});
-            figment = figment.merge(Serialized::global(&key.replace("__", "."), value));
+            let setting = key.replace("__", ".");
+            figment = figment.merge(Serialized::global(&setting, value));
+            from_env.insert(setting, format!("MEDIAGATE_{}", key.to_ascii_uppercase()));
         }
         if let Some((_, url)) = env.iter().find(|(k, _)| k == "DATABASE_URL") {
             figment = figment.merge(Serialized::global("database.url", url));
+            from_env.insert("database.url".into(), "DATABASE_URL".into());
         }
         let config: Config = figment
             .extract()
-            .map_err(|e| ConfigError::Invalid(one_line(&e)))?;
+            .map_err(|e| ConfigError::Invalid(refusal(e, &from_env)))?;
         config.validate()?;
         Ok(config)
     }
@@ -294,8 +305,30 @@ impl Config {
     }
 }
 
-fn one_line(e: &figment::Error) -> String {
-    e.to_string().replace('\n', " ")
+/// figment's errors, in our words: the setting's name and where its value came from (the file,
+/// or the environment variable), instead of figment's layer names ("default.", "global.") and the
+/// Rust source line that merged an environment value. One line; several errors are joined.
+fn refusal(errors: figment::Error, from_env: &HashMap<String, String>) -> String {
+    errors
+        .into_iter()
+        .map(|e| {
+            let key = e.path.join(".");
+            let origin = match e.metadata.as_ref().and_then(|m| m.source.as_ref()) {
+                Some(figment::Source::File(path)) => format!(" (in {})", path.display()),
+                _ => from_env
+                    .get(&key)
+                    .map(|var| format!(" (from the environment variable {var})"))
+                    .unwrap_or_default(),
+            };
+            let what = e.kind.to_string().replace('\n', " ");
+            if key.is_empty() {
+                format!("{what}{origin}")
+            } else {
+                format!("{key}: {what}{origin}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Reads a secret file, refusing one the group or others can read; trailing newlines are dropped.

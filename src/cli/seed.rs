@@ -39,7 +39,7 @@ pub(super) fn run(args: Args, now: crate::cloudfront::Epoch) -> anyhow::Result<O
     let started = Instant::now();
     let last = Mutex::new(Instant::now());
     let report = runtime.block_on(async {
-        let store = store::connect(&url, 4)
+        let seeder = store::seeder(&url)
             .await
             .context("while opening the database")?;
         let progress = |done: u64| {
@@ -56,7 +56,7 @@ pub(super) fn run(args: Args, now: crate::cloudfront::Epoch) -> anyhow::Result<O
         // The dev issuer's users: `dev-token --sub u0042` signs in as seeded u0042.
         let issuer =
             crate::auth::normalise_issuer(config.auth.issuer.as_deref().unwrap_or("mediagate-dev"));
-        store
+        seeder
             .seed(args.users, args.images_per_user, &issuer, now_ms, &progress)
             .await
             .context("while seeding")

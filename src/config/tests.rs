@@ -154,6 +154,43 @@ fn a_word_setting_outside_its_choices_names_every_allowed_value() {
     assert!(err.contains("`json`") && err.contains("`pretty`"), "{err}");
 }
 
+/// A refused value is named as the user wrote it: the setting, then the file or the environment
+/// variable it came from; never figment's layer names or the Rust line that merged it.
+#[test]
+fn a_refused_value_names_the_setting_and_where_it_came_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("m.toml");
+    std::fs::write(&file, "[signing]\nhash = \"md5\"\n").unwrap();
+    let no_internals = |err: &str| {
+        for layer_or_code in ["default.", "global.", ".rs:"] {
+            assert!(!err.contains(layer_or_code), "{err}");
+        }
+    };
+    let err = Config::load(Some(&file), env(&[])).unwrap_err().to_string();
+    assert!(err.starts_with("signing.hash: unknown variant"), "{err}");
+    assert!(err.ends_with(&format!("(in {})", file.display())), "{err}");
+    no_internals(&err);
+
+    std::fs::write(&file, "").unwrap();
+    for (var, setting) in [
+        ("MEDIAGATE_SIGNING__TTL_SECS", "signing.ttl_secs"),
+        ("MEDIAGATE_DEV", "dev"),
+    ] {
+        let err = Config::load(Some(&file), env(&[(var, "soon")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(&format!("{setting}: invalid type")),
+            "{err}"
+        );
+        assert!(
+            err.ends_with(&format!("(from the environment variable {var})")),
+            "{err}"
+        );
+        no_internals(&err);
+    }
+}
+
 #[test]
 fn secrets_in_the_settings_never_reach_debug_output() {
     let dir = tempfile::tempdir().unwrap();

@@ -16,8 +16,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mediagate::store::{
-    self, Image, ImageId, ImageStatus, PageAfter, PostgresStore, SeedReport, SqliteStore, Store,
-    StoreError, User, UserId, Visibility,
+    self, Image, ImageId, ImageStatus, PageAfter, PostgresStore, Seed, SeedReport, SqliteStore,
+    Store, StoreError, User, UserId, Visibility,
 };
 use sqlx::postgres::{PgConnectOptions, PgPool};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
@@ -64,7 +64,7 @@ fn ids(images: &[Image]) -> Vec<&str> {
 // The suite.
 
 /// Every behaviour the trait's doc comments promise, on a store with freshly run migrations.
-async fn contract(store: Arc<dyn Store>) {
+async fn contract(store: Arc<dyn Store>, seeder: &dyn Seed) {
     store.ping().await.unwrap();
     users(&*store).await;
     images(&*store).await;
@@ -73,7 +73,7 @@ async fn contract(store: Arc<dyn Store>) {
     crate::store_friends::pending_cap(Arc::clone(&store)).await;
     updates(&*store).await;
     lifecycle(&*store).await;
-    seed(&*store).await;
+    seed(&*store, seeder).await;
 }
 
 /// Status transitions are compare-and-set; the reaper's queries find what they promise.
@@ -513,14 +513,15 @@ async fn updates(store: &dyn Store) {
     );
 }
 
-async fn seed(store: &dyn Store) {
+/// Seeding through `seeder`, read back through `store`.
+async fn seed(store: &dyn Store, seeder: &dyn Seed) {
     let calls = Arc::new(Mutex::new(Vec::new()));
     let record = {
         let calls = calls.clone();
         move |rows: u64| calls.lock().unwrap().push(rows)
     };
 
-    let report = store.seed(3, 5, "seed", 777, &record).await.unwrap();
+    let report = seeder.seed(3, 5, "seed", 777, &record).await.unwrap();
     assert_eq!(
         report,
         SeedReport {
@@ -585,7 +586,7 @@ async fn seed(store: &dyn Store) {
     );
 
     // Again: nothing new. Larger: only the difference.
-    let report = store.seed(3, 5, "seed", 888, &|_| {}).await.unwrap();
+    let report = seeder.seed(3, 5, "seed", 888, &|_| {}).await.unwrap();
     assert_eq!(
         report,
         SeedReport {
@@ -593,7 +594,7 @@ async fn seed(store: &dyn Store) {
             images: 0
         }
     );
-    let report = store.seed(4, 6, "seed", 999, &|_| {}).await.unwrap();
+    let report = seeder.seed(4, 6, "seed", 999, &|_| {}).await.unwrap();
     assert_eq!(
         report,
         SeedReport {
@@ -607,7 +608,7 @@ async fn seed(store: &dyn Store) {
     assert_eq!((added.created_at_ms, added.size), (999, 1005));
 
     // Past 9999 the numbers just grow: u10000, not u1000 or u0000.
-    let report = store.seed(10_001, 1, "seed", 1, &|_| {}).await.unwrap();
+    let report = seeder.seed(10_001, 1, "seed", 1, &|_| {}).await.unwrap();
     assert_eq!(
         report,
         SeedReport {
@@ -744,7 +745,7 @@ async fn store_contract_sqlite() {
     .await
     .unwrap();
     again.ping().await.unwrap();
-    contract(store.clone()).await;
+    contract(store.clone(), &*store::seeder(&url).await.unwrap()).await;
     assert!(
         again.user(&uid("alice")).await.unwrap().is_some(),
         "the same file"
@@ -765,8 +766,8 @@ async fn store_contract_sqlite() {
 
 #[tokio::test]
 async fn store_contract_sqlite_in_memory() {
-    let store = store::connect("sqlite::memory:", 4).await.unwrap();
-    contract(store).await;
+    let store = SqliteStore::connect("sqlite::memory:", 4).await.unwrap();
+    contract(Arc::new(store.clone()), &store).await;
 }
 
 #[tokio::test]
@@ -904,7 +905,7 @@ async fn store_contract_postgres() {
         let store = store::connect(&url, 4).await.unwrap();
         let again = store::connect(&url, 4).await.unwrap();
         again.ping().await.unwrap();
-        contract(store.clone()).await;
+        contract(store.clone(), &*store::seeder(&url).await.unwrap()).await;
         assert!(
             again.user(&uid("alice")).await.unwrap().is_some(),
             "the same database"

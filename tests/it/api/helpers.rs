@@ -11,7 +11,7 @@ use mediagate::graphql::prepared::PreparedDocuments;
 use mediagate::http::Application;
 use mediagate::keyfile;
 use mediagate::state::AppState;
-use mediagate::store::{Image, ImageId, ImageStatus, Store, UserId, Visibility};
+use mediagate::store::{Image, ImageId, ImageStatus, Seed, Store, UserId, Visibility};
 use serde_json::{Value, json};
 
 pub const SECRET: &str = "test-secret-0123456789abcdef0123456789abcdef";
@@ -115,6 +115,12 @@ impl TestApp {
 
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.state.store
+    }
+
+    /// A seeder on the app's database (its own connections; the app sees what it commits).
+    pub async fn seeder(&self) -> Box<dyn Seed> {
+        let url = mediagate::app::database_url(&self.state.config).expect("database url");
+        mediagate::store::seeder(&url).await.expect("seeder")
     }
 
     pub fn token(&self, sub: &str) -> String {

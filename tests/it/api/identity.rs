@@ -57,7 +57,8 @@ async fn a_sub_shaped_like_a_derived_id_is_not_used_as_one() {
 async fn a_dev_token_for_a_seeded_id_is_that_seeded_user() {
     let app = TestApp::spawn().await;
     let now_ms = i64::try_from(app.clock_now().0).expect("now") * 1000;
-    app.store()
+    app.seeder()
+        .await
         .seed(50, 2, "mediagate-dev", now_ms, &|_| {})
         .await
         .expect("seed");

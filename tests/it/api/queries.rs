@@ -66,7 +66,8 @@ async fn image_fields() {
 #[tokio::test]
 async fn pagination_by_cursor() {
     let app = TestApp::spawn().await;
-    app.store()
+    app.seeder()
+        .await
         .seed(
             2,
             250,

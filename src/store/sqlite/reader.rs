@@ -12,16 +12,13 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use rusqlite::types::ValueRef;
-use rusqlite::{Connection, OpenFlags, OptionalExtension as _, Row, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension as _, Row, ToSql};
 
-use super::sqlite::{
-    EXPLAIN_PAGE, EXPLAIN_PAGE_AFTER, IMAGE_BY_ID, IMAGE_FOR_VIEWER, PAGE, PAGE_AFTER,
-    visibility_slots,
+use crate::store::sql::statements::{
+    ARE_FRIENDS, IMAGE_BY_ID, IMAGE_FOR_VIEWER, PAGE, PAGE_AFTER, USER_BY_ID,
 };
-use super::{
-    Image, ImageId, ImageStatus, PageAfter, StoreError, User, UserId, Visibility, parse_stored,
-};
+use crate::store::sql::{rows, visibility_slots};
+use crate::store::{Image, ImageId, ImageStatus, PageAfter, StoreError, User, UserId, Visibility};
 
 /// How much of the database file readers map (SQLite maps at most the file's size).
 const MMAP_BYTES: i64 = 1 << 30;
@@ -84,38 +81,11 @@ impl Reader {
     }
 
     pub(super) fn user(&self, id: &UserId) -> Result<Option<User>, StoreError> {
-        let row = self.with(|c| {
-            c.prepare_cached(
-                "SELECT id, subject, username, created_at_ms FROM users WHERE id = ?1",
-            )?
-            .query_row([id.as_str()], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, i64>(3)?,
-                ))
-            })
-            .optional()
-        })?;
-        row.map(|(id, subject, username, created_at_ms)| {
-            Ok(User {
-                id: parse_stored("user id", &id, UserId::parse)?,
-                subject,
-                username,
-                created_at_ms,
-            })
-        })
-        .transpose()
+        self.one(USER_BY_ID, &[("$1", &id.as_str())], |r| rows::user(r))
     }
 
     pub(super) fn image(&self, id: &ImageId) -> Result<Option<Image>, StoreError> {
-        self.with(|c| {
-            c.prepare_cached(IMAGE_BY_ID)?
-                .query_row([id.as_str()], |r| Ok(image_from_row(r)))
-                .optional()
-        })?
-        .transpose()
+        self.one(IMAGE_BY_ID, &[("$1", &id.as_str())], |r| rows::image(r))
     }
 
     pub(super) fn image_for(
@@ -123,26 +93,37 @@ impl Reader {
         id: &ImageId,
         viewer: &str,
     ) -> Result<Option<(Image, bool)>, StoreError> {
+        self.one(
+            IMAGE_FOR_VIEWER,
+            &[("$1", &id.as_str()), ("$2", &viewer)],
+            |r| rows::image_for_viewer(r),
+        )
+    }
+
+    /// The first row of `sql`, decoded; parameters bound by name (the statements number them
+    /// `$N`, and SQLite numbers named parameters in the order they first appear).
+    fn one<T>(
+        &self,
+        sql: &str,
+        params: &[(&str, &dyn ToSql)],
+        decode: impl Fn(&Row<'_>) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
         self.with(|c| {
-            c.prepare_cached(IMAGE_FOR_VIEWER)?
-                .query_row([id.as_str(), viewer], |r| {
-                    let friends: bool = r.get(10)?;
-                    Ok((image_from_row(r), friends))
-                })
+            c.prepare_cached(sql)?
+                .query_row(params, |r| Ok(decode(r)))
                 .optional()
         })?
-        .map(|(image, friends)| image.map(|image| (image, friends)))
         .transpose()
     }
 
     pub(super) fn are_friends(&self, a: &UserId, b: &UserId) -> Result<bool, StoreError> {
         self.with(|c| {
-            c.prepare_cached("SELECT 1 FROM friendships WHERE user_id = ?1 AND friend_id = ?2")?
-                .exists([a.as_str(), b.as_str()])
+            c.prepare_cached(ARE_FRIENDS)?
+                .exists(&[("$1", &a.as_str() as &dyn ToSql), ("$2", &b.as_str())])
         })
     }
 
-    /// The same page as the sqlx path: one index range scan, newest first.
+    /// One index range scan, newest first.
     pub(super) fn images_by_owner(
         &self,
         owner: &UserId,
@@ -153,7 +134,7 @@ impl Reader {
     ) -> Result<Vec<Image>, StoreError> {
         let sql = if after.is_some() { PAGE_AFTER } else { PAGE };
         self.page(sql, owner, status, visibilities, after, limit, |r| {
-            Ok(image_from_row(r))
+            Ok(rows::image(r))
         })?
         .into_iter()
         .collect()
@@ -168,13 +149,12 @@ impl Reader {
         after: Option<&PageAfter>,
         limit: u32,
     ) -> Result<Vec<String>, StoreError> {
-        let sql = if after.is_some() {
-            EXPLAIN_PAGE_AFTER
-        } else {
-            EXPLAIN_PAGE
-        };
+        let sql = if after.is_some() { PAGE_AFTER } else { PAGE };
         // EXPLAIN QUERY PLAN's columns: id, parent, notused, detail.
-        self.page(sql, owner, status, visibilities, after, limit, |r| r.get(3))
+        let explain = format!("EXPLAIN QUERY PLAN {sql}");
+        self.page(&explain, owner, status, visibilities, after, limit, |r| {
+            r.get(3)
+        })
     }
 
     /// Runs a page statement (or its plan) with `images_by_owner`'s arguments.
@@ -191,30 +171,27 @@ impl Reader {
     ) -> Result<Vec<T>, StoreError> {
         let [v1, v2, v3] = visibility_slots(visibilities);
         let (owner, status) = (owner.as_str(), status.as_str());
+        let mut params: Vec<(&str, &dyn ToSql)> = vec![
+            ("$1", &owner),
+            ("$2", &status),
+            ("$3", &v1),
+            ("$4", &v2),
+            ("$5", &v3),
+        ];
+        let cursor = after.map(|a| (a.created_at_ms, a.id.as_str()));
+        match &cursor {
+            None => params.push(("$6", &limit)),
+            Some((created_at_ms, id)) => {
+                params.extend([
+                    ("$6", created_at_ms as &dyn ToSql),
+                    ("$7", id),
+                    ("$8", &limit),
+                ]);
+            }
+        }
         self.with(|c| {
             let mut statement = c.prepare_cached(sql)?;
-            match after {
-                None => gather(
-                    statement.query_map(params![owner, status, v1, v2, v3, limit], row)?,
-                    limit,
-                ),
-                Some(a) => gather(
-                    statement.query_map(
-                        params![
-                            owner,
-                            status,
-                            v1,
-                            v2,
-                            v3,
-                            a.created_at_ms,
-                            a.id.as_str(),
-                            limit
-                        ],
-                        row,
-                    )?,
-                    limit,
-                ),
-            }
+            gather(statement.query_map(params.as_slice(), row)?, limit)
         })
     }
 }
@@ -229,61 +206,4 @@ fn gather<T>(
         out.push(row?);
     }
     Ok(out)
-}
-
-/// An image row in column order (also how a sqlx JSON page carries it).
-pub(super) type ImageTuple = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    Option<String>,
-    i64,
-    i64,
-);
-
-/// An image row (`image_columns!` order) read straight from SQLite's buffers: each text is
-/// checked and copied once, and the enums not at all. (Through `String`s it was twice the
-/// allocations, and a third of a gallery page's time.)
-fn image_from_row(r: &Row<'_>) -> Result<Image, StoreError> {
-    let text = |i: usize| -> Result<&str, StoreError> {
-        r.get_ref(i)?
-            .as_str()
-            .map_err(|e| StoreError::Corrupt(format!("image column {i}: {e}")))
-    };
-    let sha256 = match r.get_ref(7)? {
-        ValueRef::Null => None,
-        _ => Some(text(7)?.to_owned()),
-    };
-    Ok(Image {
-        id: parse_stored("image id", text(0)?, ImageId::parse)?,
-        owner_id: parse_stored("owner id", text(1)?, UserId::parse)?,
-        key: text(2)?.to_owned(),
-        visibility: parse_stored("visibility", text(3)?, Visibility::parse)?,
-        status: parse_stored("status", text(4)?, ImageStatus::parse)?,
-        content_type: text(5)?.to_owned(),
-        size: r.get(6)?,
-        sha256,
-        created_at_ms: r.get(8)?,
-        updated_at_ms: r.get(9)?,
-    })
-}
-
-pub(super) fn image_from_tuple(t: ImageTuple) -> Result<Image, StoreError> {
-    let (id, owner, key, visibility, status, content_type, size, sha256, created, updated) = t;
-    Ok(Image {
-        id: parse_stored("image id", &id, ImageId::parse)?,
-        owner_id: parse_stored("owner id", &owner, UserId::parse)?,
-        key,
-        visibility: parse_stored("visibility", &visibility, Visibility::parse)?,
-        status: parse_stored("status", &status, ImageStatus::parse)?,
-        content_type,
-        size,
-        sha256,
-        created_at_ms: created,
-        updated_at_ms: updated,
-    })
 }

@@ -1,0 +1,300 @@
+//! What the two SQL backends share: the statement texts ([`statements`]), the row decoder
+//! ([`rows`]), and [`Sql`], which runs every statement that works the same way on both.
+//!
+//! [`Sql`] is generic over the sqlx database; the few things that differ (how a transaction
+//! keeps what it read true, reading a statement's row count) are the [`Dialect`] each backend
+//! implements.
+
+use std::future::Future;
+
+use sqlx::{Database, Decode, Encode, Executor, IntoArguments, Pool, Transaction, Type};
+
+use super::error::conflict_or_database;
+use super::{Image, ImageId, ImageStatus, PageAfter, StoreError, User, UserId, Visibility};
+
+mod friends;
+pub(in crate::store) mod rows;
+pub(in crate::store) mod statements;
+#[cfg(test)]
+mod tests;
+
+use rows::Columns;
+use statements as sql;
+
+/// What differs between the databases, for the statements [`Sql`] runs.
+pub(in crate::store) trait Dialect: Database {
+    /// Whether one statement on its own is already serialised against every other writer
+    /// (SQLite: one writer at a time), so a read-then-insert in one statement needs no lock.
+    const ONE_WRITER: bool;
+
+    /// Begins a transaction in which what is read about the users `a` and `b` (their friendship,
+    /// the requests between them, the requests and images they own) stays true until it commits.
+    fn begin_for_users(
+        pool: &Pool<Self>,
+        a: &UserId,
+        b: &UserId,
+    ) -> impl Future<Output = Result<Transaction<'static, Self>, StoreError>> + Send;
+
+    /// How many rows a statement changed.
+    fn rows_affected(result: &Self::QueryResult) -> u64;
+}
+
+/// The statements both backends run the same way, over a pool of either database.
+#[derive(Debug)]
+pub(in crate::store) struct Sql<DB: Database> {
+    pub(in crate::store) pool: Pool<DB>,
+}
+
+// Not derived: that would ask `DB: Clone`, which the database marker types are not.
+impl<DB: Database> Clone for Sql<DB> {
+    fn clone(&self) -> Self {
+        Sql {
+            pool: self.pool.clone(),
+        }
+    }
+}
+
+impl<DB> Sql<DB>
+where
+    DB: Dialect,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<&'q str>: Encode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    DB::Row: Columns,
+{
+    pub(in crate::store) async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub(in crate::store) async fn upsert_user(
+        &self,
+        subject: &str,
+        id: &UserId,
+        username: &str,
+        now_ms: i64,
+    ) -> Result<User, StoreError> {
+        let row = sqlx::query(sql::UPSERT_USER)
+            .bind(id.as_str())
+            .bind(subject)
+            .bind(username)
+            .bind(now_ms)
+            .fetch_one(&self.pool)
+            .await
+            // The subject is new but the id is taken by someone else.
+            .map_err(|e| conflict_or_database(e, || format!("user {id}")))?;
+        rows::user(&row)
+    }
+
+    pub(in crate::store) async fn user(&self, id: &UserId) -> Result<Option<User>, StoreError> {
+        let row = sqlx::query(sql::USER_BY_ID)
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(rows::user).transpose()
+    }
+
+    pub(in crate::store) async fn image(&self, id: &ImageId) -> Result<Option<Image>, StoreError> {
+        let row = sqlx::query(sql::IMAGE_BY_ID)
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(rows::image).transpose()
+    }
+
+    pub(in crate::store) async fn image_for(
+        &self,
+        id: &ImageId,
+        viewer: Option<&UserId>,
+    ) -> Result<Option<(Image, bool)>, StoreError> {
+        let row = sqlx::query(sql::IMAGE_FOR_VIEWER)
+            .bind(id.as_str())
+            .bind(viewer.map_or("", UserId::as_str))
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(rows::image_for_viewer).transpose()
+    }
+
+    pub(in crate::store) async fn images_by_owner(
+        &self,
+        owner: &UserId,
+        status: ImageStatus,
+        visibilities: &[Visibility],
+        after: Option<&PageAfter>,
+        limit: u32,
+    ) -> Result<Vec<Image>, StoreError> {
+        let rows = self
+            .page_query(owner, status, visibilities, after, limit, "")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(rows::image).collect()
+    }
+
+    /// The rows of `prefix` followed by the page statement `images_by_owner` runs for these
+    /// arguments (`prefix` is `EXPLAIN` or nothing; never a caller's text).
+    pub(in crate::store) fn page_query<'q>(
+        &self,
+        owner: &'q UserId,
+        status: ImageStatus,
+        visibilities: &[Visibility],
+        after: Option<&'q PageAfter>,
+        limit: u32,
+        prefix: &'static str,
+    ) -> sqlx::query::Query<'q, DB, DB::Arguments> {
+        let statement = if after.is_some() {
+            sql::PAGE_AFTER
+        } else {
+            sql::PAGE
+        };
+        let text = if prefix.is_empty() {
+            sqlx::AssertSqlSafe(std::borrow::Cow::Borrowed(statement))
+        } else {
+            sqlx::AssertSqlSafe(std::borrow::Cow::Owned(format!("{prefix} {statement}")))
+        };
+        let mut query = sqlx::query(text).bind(owner.as_str()).bind(status.as_str());
+        for slot in visibility_slots(visibilities) {
+            query = query.bind(slot);
+        }
+        if let Some(after) = after {
+            query = query.bind(after.created_at_ms).bind(after.id.as_str());
+        }
+        query.bind(i64::from(limit))
+    }
+
+    pub(in crate::store) async fn are_friends(
+        &self,
+        a: &UserId,
+        b: &UserId,
+    ) -> Result<bool, StoreError> {
+        let row = sqlx::query(sql::ARE_FRIENDS)
+            .bind(a.as_str())
+            .bind(b.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+
+    pub(in crate::store) async fn insert_image(&self, image: &Image) -> Result<(), StoreError> {
+        sqlx::query(sql::INSERT_IMAGE)
+            .bind(image.id.as_str())
+            .bind(image.owner_id.as_str())
+            .bind(image.key.as_str())
+            .bind(image.visibility.as_str())
+            .bind(image.status.as_str())
+            .bind(image.content_type.as_str())
+            .bind(image.size)
+            .bind(image.sha256.as_deref())
+            .bind(image.created_at_ms)
+            .bind(image.updated_at_ms)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| conflict_or_database(e, || format!("image {}", image.id)))?;
+        Ok(())
+    }
+
+    pub(in crate::store) async fn insert_pending_image(
+        &self,
+        image: &Image,
+        max_pending: u32,
+    ) -> Result<bool, StoreError> {
+        let query = sqlx::query(sql::INSERT_PENDING_IMAGE)
+            .bind(image.id.as_str())
+            .bind(image.owner_id.as_str())
+            .bind(image.key.as_str())
+            .bind(image.visibility.as_str())
+            .bind(image.content_type.as_str())
+            .bind(image.size)
+            .bind(image.sha256.as_deref())
+            .bind(image.created_at_ms)
+            .bind(image.updated_at_ms)
+            .bind(i64::from(max_pending));
+        let conflict = |e| conflict_or_database(e, || format!("image {}", image.id));
+        let result = if DB::ONE_WRITER {
+            query.execute(&self.pool).await.map_err(conflict)?
+        } else {
+            // The owner's row lock orders concurrent uploads of one user.
+            let owner = &image.owner_id;
+            let mut tx = DB::begin_for_users(&self.pool, owner, owner).await?;
+            let result = query.execute(&mut *tx).await.map_err(conflict)?;
+            tx.commit().await?;
+            result
+        };
+        Ok(DB::rows_affected(&result) > 0)
+    }
+
+    pub(in crate::store) async fn set_visibility(
+        &self,
+        id: &ImageId,
+        visibility: Visibility,
+        now_ms: i64,
+    ) -> Result<Option<Image>, StoreError> {
+        let row = sqlx::query(sql::SET_VISIBILITY)
+            .bind(visibility.as_str())
+            .bind(now_ms)
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(rows::image).transpose()
+    }
+
+    pub(in crate::store) async fn set_status(
+        &self,
+        id: &ImageId,
+        from: ImageStatus,
+        to: ImageStatus,
+        now_ms: i64,
+    ) -> Result<Option<Image>, StoreError> {
+        let row = sqlx::query(sql::SET_STATUS)
+            .bind(to.as_str())
+            .bind(now_ms)
+            .bind(id.as_str())
+            .bind(from.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(rows::image).transpose()
+    }
+
+    pub(in crate::store) async fn count_pending(&self, owner: &UserId) -> Result<u64, StoreError> {
+        let row = sqlx::query(sql::COUNT_PENDING)
+            .bind(owner.as_str())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(u64::try_from(row.int(0)?).unwrap_or(0))
+    }
+
+    pub(in crate::store) async fn reapable(
+        &self,
+        pending_before_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<Image>, StoreError> {
+        let rows = sqlx::query(sql::REAPABLE)
+            .bind(pending_before_ms)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(rows::image).collect()
+    }
+
+    pub(in crate::store) async fn remove_image(&self, id: &ImageId) -> Result<bool, StoreError> {
+        let done = sqlx::query(sql::REMOVE_IMAGE)
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(DB::rows_affected(&done) > 0)
+    }
+}
+
+/// The page statement's three visibility slots for `visibilities`: distinct (so any list, even
+/// one with repeats, fits), shorter lists repeating their first entry (so the statement text, and
+/// its prepared statement, never changes), and "" (no visibility) for an empty list, which then
+/// matches nothing.
+pub(in crate::store) fn visibility_slots(visibilities: &[Visibility]) -> [&'static str; 3] {
+    let wanted: Vec<&'static str> = [Visibility::Private, Visibility::Friends, Visibility::Public]
+        .into_iter()
+        .filter(|v| visibilities.contains(v))
+        .map(Visibility::as_str)
+        .collect();
+    std::array::from_fn(|slot| wanted.get(slot).or(wanted.first()).copied().unwrap_or(""))
+}

@@ -1,0 +1,42 @@
+use std::collections::BTreeSet;
+
+use super::statements::ALL;
+use super::visibility_slots;
+use crate::store::{SqliteStore, Visibility};
+
+/// Every shared statement prepares on the migrated SQLite schema, and its parameters are exactly
+/// `$1`…`$n`: both binders go by those numbers (sqlx by the number in the name, the reader by the
+/// name), so a gap or a stray spelling would bind a value to the wrong place.
+#[tokio::test]
+async fn every_statement_prepares_on_sqlite_with_parameters_numbered_from_one() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("statements.db");
+    SqliteStore::connect(&format!("sqlite://{}", path.display()), 1)
+        .await
+        .expect("migrated database");
+    let conn = rusqlite::Connection::open(&path).expect("open");
+    for text in ALL {
+        let statement = conn.prepare(text).unwrap_or_else(|e| panic!("{e}: {text}"));
+        let count = statement.parameter_count();
+        let names: BTreeSet<String> = (1..=count)
+            .map(|i| statement.parameter_name(i).unwrap_or("?").to_owned())
+            .collect();
+        let expected: BTreeSet<String> = (1..=count).map(|i| format!("${i}")).collect();
+        assert_eq!(names, expected, "{text}");
+    }
+}
+
+#[test]
+fn visibility_slots_are_distinct_and_padded_with_the_first() {
+    use Visibility::*;
+    assert_eq!(visibility_slots(&[Public]), ["PUBLIC"; 3]);
+    assert_eq!(
+        visibility_slots(&[Public, Private, Public]),
+        ["PRIVATE", "PUBLIC", "PRIVATE"]
+    );
+    assert_eq!(
+        visibility_slots(&[Friends, Public, Private]),
+        ["PRIVATE", "FRIENDS", "PUBLIC"]
+    );
+    assert_eq!(visibility_slots(&[]), [""; 3]);
+}
