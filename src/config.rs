@@ -320,7 +320,18 @@ fn refusal(errors: figment::Error, from_env: &HashMap<String, String>) -> String
                     .map(|var| format!(" (from the environment variable {var})"))
                     .unwrap_or_default(),
             };
-            let what = e.kind.to_string().replace('\n', " ");
+            let what = match &e.kind {
+                figment::error::Kind::UnknownVariant(found, allowed) => {
+                    format!("`{found}` is not one of {}", words(allowed))
+                }
+                figment::error::Kind::UnknownField(found, allowed) => {
+                    format!(
+                        "no setting `{found}` here; the settings are {}",
+                        words(allowed)
+                    )
+                }
+                kind => kind.to_string().replace('\n', " "),
+            };
             if key.is_empty() {
                 format!("{what}{origin}")
             } else {
@@ -329,6 +340,12 @@ fn refusal(errors: figment::Error, from_env: &HashMap<String, String>) -> String
         })
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// `a`, `b`, `c`.
+fn words(words: &[&str]) -> String {
+    let quoted: Vec<String> = words.iter().map(|w| format!("`{w}`")).collect();
+    quoted.join(", ")
 }
 
 /// Reads a secret file, refusing one the group or others can read; trailing newlines are dropped.

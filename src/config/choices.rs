@@ -1,6 +1,6 @@
 //! The settings that take one of a few words. Each is a serde enum, so a misspelling fails at
-//! load time with serde's "unknown variant `x`, expected one of …", naming the key (figment adds
-//! it) and every allowed value; nothing downstream re-parses a string or falls back silently.
+//! load time, and the error names the key, the word, every allowed word and the file or environment
+//! variable it came from (`Config::load` words figment's error); nothing downstream re-parses a string or falls back silently.
 //! The defaults are the sections' (`sections.rs`), in one place.
 
 use std::fmt;

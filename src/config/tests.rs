@@ -167,7 +167,10 @@ fn a_refused_value_names_the_setting_and_where_it_came_from() {
         }
     };
     let err = Config::load(Some(&file), env(&[])).unwrap_err().to_string();
-    assert!(err.starts_with("signing.hash: unknown variant"), "{err}");
+    assert!(
+        err.contains("signing.hash: `md5` is not one of `sha1`, `sha256`"),
+        "{err}"
+    );
     assert!(err.ends_with(&format!("(in {})", file.display())), "{err}");
     no_internals(&err);
 
@@ -179,10 +182,7 @@ fn a_refused_value_names_the_setting_and_where_it_came_from() {
         let err = Config::load(Some(&file), env(&[(var, "soon")]))
             .unwrap_err()
             .to_string();
-        assert!(
-            err.starts_with(&format!("{setting}: invalid type")),
-            "{err}"
-        );
+        assert!(err.contains(&format!("{setting}: invalid type")), "{err}");
         assert!(
             err.ends_with(&format!("(from the environment variable {var})")),
             "{err}"
