@@ -1,6 +1,8 @@
-//! Building the application state from settings: database, keys (dev defaults when unset),
-//! identity, links, schema. Shared by `serve`, the CLI tools and the tests.
+//! Putting the service together from settings: database, keys (dev defaults when unset),
+//! identity, links, the object store, and (in [`start`]) the listeners and the HTTP server with
+//! dev mode's routes. Shared by `serve`, the CLI tools and the tests.
 
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,11 +15,12 @@ use crate::clock::Clock;
 use crate::cloudfront::{CookieAttributes, KeyPairId, KeyRing, SigningKey};
 use crate::config::{AuthKind, Config, read_secret_file};
 use crate::dev;
+use crate::http::{Application, Listeners};
 use crate::invalidate::{CloudFrontControlPlane, InvalidationQueue};
 use crate::links::{Linker, LinkerSettings};
 use crate::metrics::Metrics;
 use crate::s3::{ObjectStore, S3Target};
-use crate::state::{AppState, profile_cache, user_cache};
+use crate::state::{AppState, Sidecar, profile_cache, user_cache};
 use crate::upload::{RateLimiter, UploadRules};
 use crate::{keyfile, store};
 
@@ -131,34 +134,15 @@ fn cookie_attributes(config: &Config) -> anyhow::Result<CookieAttributes> {
     Ok(attributes.with_same_site(c.same_site.into())?)
 }
 
-#[cfg(feature = "local-s3")]
-type LocalS3 = Option<crate::local_s3::LocalS3>;
-#[cfg(not(feature = "local-s3"))]
-type LocalS3 = ();
-
-/// The bucket from `[s3]`; without one, the embedded local S3 server (feature `local-s3`).
-async fn object_store(config: &Config) -> anyhow::Result<(ObjectStore, LocalS3)> {
-    if let Some(target) = S3Target::from_config(&config.s3)? {
-        return Ok((ObjectStore::connect(&target).await?, Default::default()));
+/// The bucket from `[s3]`; without one, dev mode's embedded S3 server.
+async fn object_store(config: &Config) -> anyhow::Result<(ObjectStore, Vec<Box<dyn Sidecar>>)> {
+    match S3Target::from_config(&config.s3)? {
+        Some(target) => Ok((ObjectStore::connect(&target).await?, Vec::new())),
+        None => {
+            let (objects, local) = dev::local_object_store(config).await?;
+            Ok((objects, vec![local]))
+        }
     }
-    // `check_production` has refused a missing bucket outside dev mode; this holds the line.
-    anyhow::ensure!(config.dev_mode(), "s3.bucket is not set");
-    #[cfg(feature = "local-s3")]
-    {
-        let local =
-            crate::local_s3::LocalS3::start(&config.s3.local_listen, &config.s3.local_dir).await?;
-        tracing::warn!(
-            endpoint = %format!("http://{}", local.addr()),
-            dir = %config.s3.local_dir.display(),
-            "LOCAL S3 IN USE: uploads go to the embedded development S3 server. Set s3.bucket for real S3."
-        );
-        let objects = ObjectStore::connect(local.target()).await?;
-        Ok((objects, Some(local)))
-    }
-    #[cfg(not(feature = "local-s3"))]
-    anyhow::bail!(
-        "s3.bucket is not set and this build has no embedded local S3 server (feature local-s3)"
-    )
 }
 
 /// Says loudly, once at start, which mode runs and what it means.
@@ -191,8 +175,32 @@ fn announce_mode(config: &Config) {
     }
 }
 
+/// Binds the listeners, builds the state and the HTTP server with dev mode's routes when it is on:
+/// what `serve` runs and what the tests drive. `adjust` may replace parts of the state first
+/// (tests give a fake control plane).
+pub async fn start(
+    config: Config,
+    clock: Arc<dyn Clock>,
+    adjust: impl FnOnce(&mut AppState),
+) -> anyhow::Result<(Arc<AppState>, Application)> {
+    let listeners = Listeners::bind(&config.server)?;
+    let mut state = build_state(config, clock, listeners.addr()).await?;
+    adjust(&mut state);
+    let state = Arc::new(state);
+    let dev_routes = dev::Routes::of(&state.config);
+    let app = Application::build(Arc::clone(&state), listeners, move |cfg| {
+        dev_routes.configure(cfg)
+    })?;
+    Ok((state, app))
+}
+
 /// Builds the whole state: connects (and migrates) the database, loads keys, sets up identity.
-pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+/// `main` is the main listener's address (the local edge's links point there).
+pub async fn build_state(
+    config: Config,
+    clock: Arc<dyn Clock>,
+    main: SocketAddr,
+) -> anyhow::Result<AppState> {
     config.check_production()?;
     announce_mode(&config);
     let url = database_url(&config)?;
@@ -210,21 +218,18 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
             keys,
             window,
             hash,
-            // Without a domain the local edge is the CDN; `Application::build` sets its real
-            // address once bound.
-            origin: match &config.cloudfront.domain {
-                Some(domain) => format!("{}://{domain}", config.cloudfront.scheme),
-                None => format!("http://{}/edge", config.server.listen),
+            // Without a domain, in dev mode, the local edge is the CDN.
+            origin: match (&config.cloudfront.domain, dev::edge_origin(&config, main)) {
+                (Some(domain), _) => format!("{}://{domain}", config.cloudfront.scheme),
+                (None, Some(edge)) => edge,
+                (None, None) => anyhow::bail!("cloudfront.domain is not set"),
             },
             cookies: cookie_attributes(&config)?,
             cache_bytes: config.signing.cache_bytes,
         },
         metrics.clone(),
     );
-    let (objects, local_s3) = object_store(&config).await?;
-    // Without the embedded S3 there is nothing to keep (`LocalS3` is `()`).
-    #[cfg(not(feature = "local-s3"))]
-    let () = local_s3;
+    let (objects, sidecars) = object_store(&config).await?;
     let invalidations = match (
         &config.invalidation.enabled,
         &config.invalidation.distribution_id,
@@ -241,8 +246,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         upload_rules: UploadRules::new(&config.uploads),
         upload_limiter: RateLimiter::new(config.uploads.per_minute),
         invalidations,
-        #[cfg(feature = "local-s3")]
-        local_s3,
+        sidecars,
         config,
         store,
         auth,

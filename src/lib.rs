@@ -20,8 +20,6 @@ pub mod invalidate;
 pub mod keyfile;
 pub mod lifecycle;
 pub mod links;
-#[cfg(feature = "local-s3")]
-pub mod local_s3;
 pub mod metrics;
 pub mod private_files;
 pub mod s3;

@@ -52,7 +52,7 @@ pub struct Linker {
     cache: SignatureCache,
     window: ExpiryWindow,
     hash: HashAlgorithm,
-    origin: ArcSwap<Origin>,
+    origin: Origin,
     cookies: CookieAttributes,
     metrics: Metrics,
     urls_signed: IntCounter,
@@ -105,7 +105,7 @@ impl Linker {
             cache: SignatureCache::new(settings.cache_bytes),
             window: settings.window,
             hash: settings.hash,
-            origin: ArcSwap::from_pointee(Origin::new(settings.origin)),
+            origin: Origin::new(settings.origin),
             cookies: settings.cookies,
             urls_signed: metrics.links_signed.with_label_values(&["url"]),
             cookies_signed: metrics.links_signed.with_label_values(&["cookies"]),
@@ -115,14 +115,7 @@ impl Linker {
 
     /// The URL of an object without a signature.
     pub fn object_url(&self, key: &str) -> String {
-        format!("{}/{}", self.origin.load().url, key_to_url_path(key))
-    }
-
-    /// Points links somewhere else: the local edge, once its address is known. Signatures made
-    /// for the old origin are dropped.
-    pub fn set_origin(&self, origin: String) {
-        self.origin.store(Arc::new(Origin::new(origin)));
-        self.cache.clear();
+        format!("{}/{}", self.origin.url, key_to_url_path(key))
     }
 
     /// The expiry of every link made at `now`.
@@ -166,7 +159,7 @@ impl Linker {
 
     /// Custom-policy cookies granting everything under `owner`'s prefix, scoped to that path.
     pub fn owner_cookies(&self, owner: &UserId, now: Epoch) -> Result<SignedCookies, Error> {
-        let origin = self.origin.load();
+        let origin = &self.origin;
         let path = format!("{}/{}", origin.path, key_to_url_path(&owner_prefix(owner)));
         let resource = Resource::parse(&format!(
             "{}/{}*",

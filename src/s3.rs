@@ -9,7 +9,6 @@ use aws_sdk_s3::error::DisplayErrorContext;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::types::ChecksumMode;
 
-use crate::access::ObjectKey;
 use crate::cloudfront::Epoch;
 use crate::config::{ConfigError, S3Config, read_secret_file};
 use crate::error::Error;
@@ -39,35 +38,6 @@ pub struct ObjectHead {
     pub content_type: Option<String>,
     /// Its SHA-256 checksum (standard base64), when one was stored with it.
     pub sha256_base64: Option<String>,
-}
-
-/// An object on its way out: headers and a byte stream (never buffered whole).
-#[derive(Debug)]
-pub struct ObjectBody {
-    /// Bytes in `body` (the range's length for a range request).
-    pub content_length: i64,
-    /// Stored Content-Type.
-    pub content_type: Option<String>,
-    /// `bytes a-b/total` for a range request.
-    pub content_range: Option<String>,
-    /// The ETag, quoted as S3 sends it.
-    pub etag: Option<String>,
-    /// Last-Modified, as an HTTP date. (Stored Cache-Control and the like are left out on
-    /// purpose: an uploader can set them, so the edge sets its own.)
-    pub last_modified: Option<String>,
-    /// The bytes.
-    pub body: aws_sdk_s3::primitives::ByteStream,
-}
-
-/// Why a GET failed.
-#[derive(Debug, thiserror::Error)]
-pub enum GetError {
-    /// The Range cannot be satisfied.
-    #[error("the requested range cannot be satisfied")]
-    InvalidRange,
-    /// S3 failed.
-    #[error("{0}")]
-    Upstream(Error),
 }
 
 /// Where the S3 settings point, resolved (the local server fills in endpoint and credentials).
@@ -126,7 +96,8 @@ impl std::fmt::Debug for ObjectStore {
     }
 }
 
-fn upstream(what: &str, e: impl std::error::Error + Send + Sync + 'static) -> Error {
+/// An SDK failure as an upstream error that says which call failed.
+pub(crate) fn upstream(what: &str, e: impl std::error::Error + Send + Sync + 'static) -> Error {
     let message = format!("S3 {what} failed: {}", DisplayErrorContext(&e));
     Error::upstream(message, e)
 }
@@ -287,40 +258,9 @@ impl ObjectStore {
         }
     }
 
-    /// The object's bytes as a stream, with the headers a CDN passes on; `range` is an HTTP
-    /// `Range` header value the caller has normalised. `Ok(None)` when there is no such object.
-    pub async fn get(
-        &self,
-        key: &ObjectKey,
-        range: Option<&str>,
-    ) -> Result<Option<ObjectBody>, GetError> {
-        use aws_sdk_s3::error::ProvideErrorMetadata as _;
-        use aws_sdk_s3::primitives::DateTimeFormat;
-        let result = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key.as_str())
-            .set_range(range.map(str::to_owned))
-            .send()
-            .await;
-        match result {
-            Ok(out) => Ok(Some(ObjectBody {
-                content_length: out.content_length().unwrap_or(0),
-                content_type: out.content_type().map(str::to_owned),
-                content_range: out.content_range().map(str::to_owned),
-                etag: out.e_tag().map(str::to_owned),
-                last_modified: out
-                    .last_modified()
-                    .and_then(|t| t.fmt(DateTimeFormat::HttpDate).ok()),
-                body: out.body,
-            })),
-            Err(e) => match e.as_service_error() {
-                Some(s) if s.is_no_such_key() => Ok(None),
-                Some(s) if s.code() == Some("InvalidRange") => Err(GetError::InvalidRange),
-                _ => Err(GetError::Upstream(upstream("GET", e))),
-            },
-        }
+    /// The SDK client and the bucket, for dev mode's local edge (which reads objects back).
+    pub(crate) fn client(&self) -> (&aws_sdk_s3::Client, &str) {
+        (&self.client, &self.bucket)
     }
 
     /// Deletes the object; deleting one that is not there succeeds (as in S3).

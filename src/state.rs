@@ -44,9 +44,18 @@ pub struct AppState {
     pub upload_limiter: RateLimiter,
     /// CloudFront invalidations (a no-op unless enabled).
     pub invalidations: InvalidationQueue,
-    /// The embedded local S3 server, when no bucket is configured; stops with the state.
-    #[cfg(feature = "local-s3")]
-    pub local_s3: Option<crate::local_s3::LocalS3>,
+    /// Servers dev mode runs beside the service (the embedded S3); they stop with the state.
+    pub sidecars: Vec<Box<dyn Sidecar>>,
+}
+
+/// A server that runs beside the service and stops when dropped (dev mode's embedded S3). The
+/// state keeps it alive without knowing what it is, so nothing here depends on dev mode.
+pub trait Sidecar: Send + Sync + std::fmt::Debug {
+    /// One line for the start-up banner, e.g. where it listens.
+    fn describe(&self) -> String;
+
+    /// Itself, for a caller that knows the concrete type (tests reach the embedded S3 directly).
+    fn as_any(&self) -> &dyn std::any::Any;
 }
 
 impl std::fmt::Debug for AppState {

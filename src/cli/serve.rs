@@ -8,10 +8,9 @@ use anyhow::Context as _;
 
 use super::Outcome;
 
-use crate::app::{build_state, load_key_ring};
+use crate::app::{self, load_key_ring};
 use crate::clock::SystemClock;
 use crate::config::Config;
-use crate::http::Application;
 use crate::state::AppState;
 use crate::telemetry;
 
@@ -57,8 +56,7 @@ pub(super) fn run(args: Args) -> anyhow::Result<Outcome> {
 }
 
 async fn serve(config: Config, config_file: Option<PathBuf>) -> anyhow::Result<()> {
-    let state = Arc::new(build_state(config, Arc::new(SystemClock)).await?);
-    let app = Application::build(state.clone())?;
+    let (state, app) = app::start(config, Arc::new(SystemClock), |_| {}).await?;
     let addr = app.addr();
     tracing::info!(%addr, admin = ?app.admin_addr(), active_key = state.links.active_key_id(), "listening");
     // Scripts read these lines; one that closed its end of the pipe must not stop the service.
@@ -78,14 +76,8 @@ async fn serve(config: Config, config_file: Option<PathBuf>) -> anyhow::Result<(
             "admin listening on http://{admin} (/metrics, /healthz, /readyz)"
         );
     }
-    #[cfg(feature = "local-s3")]
-    if let Some(local) = &state.local_s3 {
-        let _ = writeln!(
-            out,
-            "local S3 (development) at http://{} bucket {}",
-            local.addr(),
-            crate::local_s3::LOCAL_BUCKET
-        );
+    for sidecar in &state.sidecars {
+        let _ = writeln!(out, "{}", sidecar.describe());
     }
     let _ = out.flush();
     crate::lifecycle::spawn_reaper(Arc::clone(&state));

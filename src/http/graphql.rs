@@ -80,7 +80,7 @@ pub fn json_config(limit: usize) -> web::JsonConfig {
 }
 
 /// An error that is the whole answer, with its own status (401, 503, …), as JSON.
-pub(super) fn error_response(error: &Error) -> HttpResponse {
+pub(crate) fn error_response(error: &Error) -> HttpResponse {
     error_response_as(error, MediaType::Json)
 }
 

@@ -1,8 +1,6 @@
 //! The HTTP side: the App factory shared by `serve` and the tests, and the routes.
 
-mod demo;
-mod edge;
-mod graphql;
+pub(crate) mod graphql;
 mod health;
 mod middleware;
 mod viewer;
@@ -18,39 +16,35 @@ use crate::state::AppState;
 
 pub use viewer::authenticate;
 
-/// Which routes the main listener serves; decided once from the settings.
-#[derive(Debug, Clone, Copy)]
-struct Routes {
-    /// `/demo` and `/dev/token` (dev mode).
-    dev: bool,
-    /// The local CloudFront edge at `/edge` (dev mode without a CloudFront domain).
-    local_edge: bool,
-    /// `/metrics` here (dev mode without an admin listener).
-    metrics: bool,
+/// The main listener and, when `server.admin_listen` is set, the admin one: bound before the
+/// state is built, so what depends on the real address (port 0 picks one) knows it.
+#[derive(Debug)]
+pub struct Listeners {
+    main: TcpListener,
+    addr: SocketAddr,
+    admin: Option<TcpListener>,
 }
 
-impl Routes {
-    fn of(config: &crate::config::Config) -> Routes {
-        let dev = config.dev_mode();
-        Routes {
-            dev,
-            local_edge: dev && config.cloudfront.domain.is_none(),
-            metrics: dev && config.server.admin_listen.is_none(),
-        }
+impl Listeners {
+    /// Binds `server.listen` and `server.admin_listen`.
+    pub fn bind(server: &crate::config::ServerConfig) -> anyhow::Result<Listeners> {
+        let listen = &server.listen;
+        let main =
+            TcpListener::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
+        let admin = match &server.admin_listen {
+            Some(admin) => Some(
+                TcpListener::bind(admin)
+                    .with_context(|| format!("cannot listen on {admin} (server.admin_listen)"))?,
+            ),
+            None => None,
+        };
+        let addr = main.local_addr()?;
+        Ok(Listeners { main, addr, admin })
     }
 
-    fn configure(self, cfg: &mut web::ServiceConfig) {
-        health::configure(cfg);
-        graphql::configure(cfg);
-        if self.metrics {
-            health::configure_metrics(cfg);
-        }
-        if self.dev {
-            demo::configure(cfg);
-        }
-        if self.local_edge {
-            edge::configure(cfg);
-        }
+    /// The main listener's address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
     }
 }
 
@@ -73,29 +67,25 @@ impl std::fmt::Debug for Application {
 }
 
 impl Application {
-    /// Binds `state.config.server.listen` (port 0 picks one), and `server.admin_listen` when
-    /// set, and builds the servers.
-    pub fn build(state: Arc<AppState>) -> anyhow::Result<Application> {
-        let listen = state.config.server.listen.clone();
-        let listener =
-            TcpListener::bind(&listen).with_context(|| format!("cannot listen on {listen}"))?;
-        let addr = listener.local_addr()?;
-        let routes = Routes::of(&state.config);
-        if routes.local_edge {
-            state.links.set_origin(format!("http://{addr}/edge"));
-        }
+    /// Builds the servers on `listeners`: the service's routes, and `extra` (dev mode's, from
+    /// `app::start`) on the main listener.
+    pub fn build(
+        state: Arc<AppState>,
+        listeners: Listeners,
+        extra: impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+    ) -> anyhow::Result<Application> {
+        let Listeners {
+            main: listener,
+            addr,
+            admin: admin_listener,
+        } = listeners;
+        // `/metrics` on the main listener only in dev mode without an admin listener.
+        let metrics_here = state.config.dev_mode() && admin_listener.is_none();
         let workers = match state.config.server.workers {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
         };
         let shutdown = state.config.server.shutdown_timeout_secs;
-        let admin_listener = match &state.config.server.admin_listen {
-            Some(admin) => Some(
-                TcpListener::bind(admin)
-                    .with_context(|| format!("cannot listen on {admin} (server.admin_listen)"))?,
-            ),
-            None => None,
-        };
         let admin_addr = admin_listener
             .as_ref()
             .map(TcpListener::local_addr)
@@ -129,7 +119,14 @@ impl Application {
                 .app_data(graphql::json_config(data.config.server.body_limit_bytes))
                 .app_data(web::PayloadConfig::new(data.config.server.body_limit_bytes))
                 .wrap(actix_web::middleware::from_fn(middleware::observe))
-                .configure(|cfg| routes.configure(cfg))
+                .configure(|cfg| {
+                    health::configure(cfg);
+                    graphql::configure(cfg);
+                    if metrics_here {
+                        health::configure_metrics(cfg);
+                    }
+                    extra(cfg);
+                })
         })
         .workers(workers)
         .shutdown_timeout(shutdown)

@@ -2,17 +2,17 @@
 
 use std::sync::Arc;
 
-use mediagate::app::build_state;
 use mediagate::auth::issue_hs256;
 use mediagate::clock::Clock;
 use mediagate::cloudfront::{Epoch, KeyAlgorithm, PrivateKey};
 use mediagate::config::{Config, Secret};
 use mediagate::graphql::prepared::PreparedDocuments;
-use mediagate::http::Application;
 use mediagate::keyfile;
 use mediagate::state::AppState;
 use mediagate::store::{Image, ImageId, ImageStatus, Seed, Store, UserId, Visibility};
 use serde_json::{Value, json};
+
+use crate::s3_server::S3Server;
 
 pub const SECRET: &str = "test-secret-0123456789abcdef0123456789abcdef";
 pub const KEY_ID: &str = "KTESTAPPKEY";
@@ -27,6 +27,14 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub dir: tempfile::TempDir,
     handle: actix_web::dev::ServerHandle,
+    /// The s3s-fs server standing in for the embedded S3 (see [`without_embedded_s3`]).
+    _s3: Option<S3Server>,
+}
+
+/// `MEDIAGATE_TEST_S3=s3s-fs`: every app that would use the embedded S3 gets its own s3s-fs
+/// server instead, so `scripts/test` runs the API suite once with no embedded S3 at all.
+fn without_embedded_s3() -> bool {
+    std::env::var("MEDIAGATE_TEST_S3").as_deref() == Ok("s3s-fs")
 }
 
 /// Writes an RSA test key into `dir` (once) and returns its path.
@@ -80,16 +88,19 @@ impl TestApp {
     /// As `spawn_in`, letting the test replace parts of the state (e.g. a fake control plane).
     pub async fn spawn_in_with(
         dir: tempfile::TempDir,
-        config: Config,
+        mut config: Config,
         adjust: impl FnOnce(&mut AppState, Arc<ManualClock>),
     ) -> TestApp {
+        let s3 = (config.s3.bucket.is_none() && without_embedded_s3()).then(|| {
+            let server = S3Server::start();
+            server.configure(&mut config, dir.path());
+            server
+        });
         let clock = Arc::new(ManualClock::new(START));
-        let mut state = build_state(config, clock.clone())
-            .await
-            .expect("build state");
-        adjust(&mut state, clock.clone());
-        let state = Arc::new(state);
-        let app = Application::build(state.clone()).expect("bind");
+        let (state, app) =
+            mediagate::app::start(config, clock.clone(), |state| adjust(state, clock.clone()))
+                .await
+                .expect("start");
         let documents = app.documents();
         let base = format!("http://{}", app.addr());
         let handle = app.handle();
@@ -102,6 +113,7 @@ impl TestApp {
             client: reqwest::Client::new(),
             dir,
             handle,
+            _s3: s3,
         }
     }
 

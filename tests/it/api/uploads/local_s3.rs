@@ -5,14 +5,20 @@
 
 use aws_sdk_s3::error::ProvideErrorMetadata as _;
 use aws_sdk_s3::primitives::ByteStream;
-use mediagate::local_s3::LOCAL_BUCKET;
+use mediagate::dev::local_s3::{LOCAL_BUCKET, LocalS3};
 
 use super::super::helpers::TestApp;
 use super::{Setup, png, setup, uploaded_bytes};
 
 /// A client of the app's embedded server with its own key pair, as any SigV4 client would be.
 async fn client_of(app: &TestApp) -> aws_sdk_s3::Client {
-    let target = app.state.local_s3.as_ref().expect("embedded S3").target();
+    let target = app
+        .state
+        .sidecars
+        .iter()
+        .find_map(|s| s.as_any().downcast_ref::<LocalS3>())
+        .expect("embedded S3")
+        .target();
     let (id, secret) = target.static_key.clone().expect("static key");
     let credentials = aws_credential_types::Credentials::new(id, secret, None, None, "test");
     let http = aws_smithy_http_client::Builder::new().build_http();

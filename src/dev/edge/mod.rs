@@ -26,10 +26,12 @@ use futures_util::stream;
 
 use crate::access::{KeyError, ObjectKey};
 use crate::cloudfront::{Rejection, Request};
-use crate::s3::GetError;
 use crate::state::AppState;
 
+mod origin;
 mod range;
+
+use origin::GetError;
 
 /// The path prefix the edge serves under.
 pub const PREFIX: &str = "/edge/";
@@ -182,7 +184,7 @@ async fn edge(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
         range::Asked::Range(r) => Some(r.header_value()),
         range::Asked::Unsatisfiable => return unsatisfiable(),
     };
-    let object = match state.objects.get(&key, range.as_deref()).await {
+    let object = match origin::get(&state.objects, &key, range.as_deref()).await {
         Ok(Some(object)) => object,
         Ok(None) => {
             return s3_error(

@@ -40,6 +40,19 @@ impl Drop for LocalS3 {
     }
 }
 
+impl crate::state::Sidecar for LocalS3 {
+    fn describe(&self) -> String {
+        format!(
+            "local S3 (development) at http://{} bucket {LOCAL_BUCKET}",
+            self.addr
+        )
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
 /// Why the local server could not start.
 #[derive(Debug, thiserror::Error)]
 #[error("local S3 server: {0}")]

@@ -78,6 +78,6 @@ async fn dev_token(state: web::Data<AppState>, body: web::Json<DevTokenRequest>)
         Ok(token) => HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .json(serde_json::json!({"token": token, "userId": user.as_str()})),
-        Err(e) => super::graphql::error_response(&crate::error::Error::internal(e)),
+        Err(e) => crate::http::graphql::error_response(&crate::error::Error::internal(e)),
     }
 }
