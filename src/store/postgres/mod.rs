@@ -5,15 +5,11 @@
 
 use std::str::FromStr;
 
-use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgQueryResult};
 use sqlx::{Pool, Postgres, Row as _, Transaction};
 
-use super::sql::{Dialect, Sql};
-use super::{
-    Befriend, FriendRequest, Image, ImageId, ImageStatus, PageAfter, Store, StoreError, User,
-    UserId, Visibility,
-};
+use super::sql::{Dialect, Page, Sql, impl_store};
+use super::{Image, ImageId, ImageStatus, PageAfter, StoreError, User, UserId, Visibility};
 
 mod seed;
 
@@ -89,7 +85,16 @@ impl PostgresStore {
     ) -> Result<Vec<String>, StoreError> {
         let rows = self
             .sql
-            .page_query(owner, status, visibilities, after, limit, "EXPLAIN")
+            .page_query(
+                Page {
+                    owner,
+                    status,
+                    visibilities,
+                    after,
+                    limit,
+                },
+                "EXPLAIN",
+            )
             .fetch_all(self.pool())
             .await?;
         rows.iter()
@@ -98,22 +103,7 @@ impl PostgresStore {
     }
 }
 
-#[async_trait]
-impl Store for PostgresStore {
-    async fn ping(&self) -> Result<(), StoreError> {
-        self.sql.ping().await
-    }
-
-    async fn upsert_user(
-        &self,
-        subject: &str,
-        id: &UserId,
-        username: &str,
-        now_ms: i64,
-    ) -> Result<User, StoreError> {
-        self.sql.upsert_user(subject, id, username, now_ms).await
-    }
-
+impl_store!(PostgresStore, {
     async fn user(&self, id: &UserId) -> Result<Option<User>, StoreError> {
         self.sql.user(id).await
     }
@@ -142,91 +132,17 @@ impl Store for PostgresStore {
             return Ok(Vec::new());
         }
         self.sql
-            .images_by_owner(owner, status, visibilities, after, limit)
+            .images_by_owner(Page {
+                owner,
+                status,
+                visibilities,
+                after,
+                limit,
+            })
             .await
     }
 
     async fn are_friends(&self, a: &UserId, b: &UserId) -> Result<bool, StoreError> {
         self.sql.are_friends(a, b).await
     }
-
-    async fn request_friendship(
-        &self,
-        from: &UserId,
-        to: &UserId,
-        max_outgoing: u32,
-        now_ms: i64,
-    ) -> Result<Befriend, StoreError> {
-        self.sql
-            .request_friendship(from, to, max_outgoing, now_ms)
-            .await
-    }
-
-    async fn accept_friendship(
-        &self,
-        me: &UserId,
-        from: &UserId,
-        now_ms: i64,
-    ) -> Result<bool, StoreError> {
-        self.sql.accept_friendship(me, from, now_ms).await
-    }
-
-    async fn remove_friend_request(&self, a: &UserId, b: &UserId) -> Result<bool, StoreError> {
-        self.sql.remove_friend_request(a, b).await
-    }
-
-    async fn remove_friendship(&self, a: &UserId, b: &UserId) -> Result<bool, StoreError> {
-        self.sql.remove_friendship(a, b).await
-    }
-
-    async fn friend_requests(
-        &self,
-        user: &UserId,
-        limit: u32,
-    ) -> Result<Vec<FriendRequest>, StoreError> {
-        self.sql.friend_requests(user, limit).await
-    }
-
-    async fn insert_image(&self, image: &Image) -> Result<(), StoreError> {
-        self.sql.insert_image(image).await
-    }
-
-    async fn insert_pending_image(
-        &self,
-        image: &Image,
-        max_pending: u32,
-    ) -> Result<bool, StoreError> {
-        self.sql.insert_pending_image(image, max_pending).await
-    }
-
-    async fn set_visibility(
-        &self,
-        id: &ImageId,
-        visibility: Visibility,
-        now_ms: i64,
-    ) -> Result<Option<Image>, StoreError> {
-        self.sql.set_visibility(id, visibility, now_ms).await
-    }
-
-    async fn set_status(
-        &self,
-        id: &ImageId,
-        from: ImageStatus,
-        to: ImageStatus,
-        now_ms: i64,
-    ) -> Result<Option<Image>, StoreError> {
-        self.sql.set_status(id, from, to, now_ms).await
-    }
-
-    async fn count_pending(&self, owner: &UserId) -> Result<u64, StoreError> {
-        self.sql.count_pending(owner).await
-    }
-
-    async fn reapable(&self, pending_before_ms: i64, limit: u32) -> Result<Vec<Image>, StoreError> {
-        self.sql.reapable(pending_before_ms, limit).await
-    }
-
-    async fn remove_image(&self, id: &ImageId) -> Result<bool, StoreError> {
-        self.sql.remove_image(id).await
-    }
-}
+});

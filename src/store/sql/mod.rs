@@ -15,11 +15,13 @@ use super::{Image, ImageId, ImageStatus, PageAfter, StoreError, User, UserId, Vi
 mod friends;
 pub(in crate::store) mod rows;
 pub(in crate::store) mod statements;
+mod store_impl;
 #[cfg(test)]
 mod tests;
 
 use rows::Columns;
 use statements as sql;
+pub(in crate::store) use store_impl::impl_store;
 
 /// What differs between the databases, for the statements [`Sql`] runs.
 pub(in crate::store) trait Dialect: Database {
@@ -119,48 +121,35 @@ where
 
     pub(in crate::store) async fn images_by_owner(
         &self,
-        owner: &UserId,
-        status: ImageStatus,
-        visibilities: &[Visibility],
-        after: Option<&PageAfter>,
-        limit: u32,
+        page: Page<'_>,
     ) -> Result<Vec<Image>, StoreError> {
-        let rows = self
-            .page_query(owner, status, visibilities, after, limit, "")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = self.page_query(page, "").fetch_all(&self.pool).await?;
         rows.iter().map(rows::image).collect()
     }
 
-    /// The rows of `prefix` followed by the page statement `images_by_owner` runs for these
-    /// arguments (`prefix` is `EXPLAIN` or nothing; never a caller's text).
+    /// The rows of `prefix` followed by the page statement for `page` (`prefix` is `EXPLAIN` or
+    /// nothing; never a caller's text).
     pub(in crate::store) fn page_query<'q>(
         &self,
-        owner: &'q UserId,
-        status: ImageStatus,
-        visibilities: &[Visibility],
-        after: Option<&'q PageAfter>,
-        limit: u32,
+        page: Page<'q>,
         prefix: &'static str,
     ) -> sqlx::query::Query<'q, DB, DB::Arguments> {
-        let statement = if after.is_some() {
-            sql::PAGE_AFTER
-        } else {
-            sql::PAGE
-        };
+        let statement = page.statement();
         let text = if prefix.is_empty() {
             sqlx::AssertSqlSafe(std::borrow::Cow::Borrowed(statement))
         } else {
             sqlx::AssertSqlSafe(std::borrow::Cow::Owned(format!("{prefix} {statement}")))
         };
-        let mut query = sqlx::query(text).bind(owner.as_str()).bind(status.as_str());
-        for slot in visibility_slots(visibilities) {
+        let mut query = sqlx::query(text)
+            .bind(page.owner.as_str())
+            .bind(page.status.as_str());
+        for slot in visibility_slots(page.visibilities) {
             query = query.bind(slot);
         }
-        if let Some(after) = after {
+        if let Some(after) = page.after {
             query = query.bind(after.created_at_ms).bind(after.id.as_str());
         }
-        query.bind(i64::from(limit))
+        query.bind(i64::from(page.limit))
     }
 
     pub(in crate::store) async fn are_friends(
@@ -283,6 +272,27 @@ where
             .execute(&self.pool)
             .await?;
         Ok(DB::rows_affected(&done) > 0)
+    }
+}
+
+/// One `images_by_owner` call's arguments, as one value below the trait.
+#[derive(Debug, Clone, Copy)]
+pub(in crate::store) struct Page<'a> {
+    pub(in crate::store) owner: &'a UserId,
+    pub(in crate::store) status: ImageStatus,
+    pub(in crate::store) visibilities: &'a [Visibility],
+    pub(in crate::store) after: Option<&'a PageAfter>,
+    pub(in crate::store) limit: u32,
+}
+
+impl Page<'_> {
+    /// The statement for this page: the first, or one after a cursor.
+    pub(in crate::store) fn statement(&self) -> &'static str {
+        if self.after.is_some() {
+            sql::PAGE_AFTER
+        } else {
+            sql::PAGE
+        }
     }
 }
 

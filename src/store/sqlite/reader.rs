@@ -14,11 +14,9 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension as _, Row, ToSql};
 
-use crate::store::sql::statements::{
-    ARE_FRIENDS, IMAGE_BY_ID, IMAGE_FOR_VIEWER, PAGE, PAGE_AFTER, USER_BY_ID,
-};
-use crate::store::sql::{rows, visibility_slots};
-use crate::store::{Image, ImageId, ImageStatus, PageAfter, StoreError, User, UserId, Visibility};
+use crate::store::sql::statements::{ARE_FRIENDS, IMAGE_BY_ID, IMAGE_FOR_VIEWER, USER_BY_ID};
+use crate::store::sql::{Page, rows, visibility_slots};
+use crate::store::{Image, ImageId, StoreError, User, UserId};
 
 /// How much of the database file readers map (SQLite maps at most the file's size).
 const MMAP_BYTES: i64 = 1 << 30;
@@ -124,51 +122,36 @@ impl Reader {
     }
 
     /// One index range scan, newest first.
-    pub(super) fn images_by_owner(
-        &self,
-        owner: &UserId,
-        status: ImageStatus,
-        visibilities: &[Visibility],
-        after: Option<&PageAfter>,
-        limit: u32,
-    ) -> Result<Vec<Image>, StoreError> {
-        let sql = if after.is_some() { PAGE_AFTER } else { PAGE };
-        self.page(sql, owner, status, visibilities, after, limit, |r| {
-            Ok(rows::image(r))
-        })?
-        .into_iter()
-        .collect()
+    pub(super) fn images_by_owner(&self, page: Page<'_>) -> Result<Vec<Image>, StoreError> {
+        self.page(page.statement(), page, |r| Ok(rows::image(r)))?
+            .into_iter()
+            .collect()
     }
 
-    /// `EXPLAIN QUERY PLAN` of the statement `images_by_owner` runs with these arguments.
+    /// `EXPLAIN QUERY PLAN` of the statement `images_by_owner` runs for `page`.
     pub(super) fn explain_images_by_owner(
         &self,
-        owner: &UserId,
-        status: ImageStatus,
-        visibilities: &[Visibility],
-        after: Option<&PageAfter>,
-        limit: u32,
+        page: Page<'_>,
     ) -> Result<Vec<String>, StoreError> {
-        let sql = if after.is_some() { PAGE_AFTER } else { PAGE };
         // EXPLAIN QUERY PLAN's columns: id, parent, notused, detail.
-        let explain = format!("EXPLAIN QUERY PLAN {sql}");
-        self.page(&explain, owner, status, visibilities, after, limit, |r| {
-            r.get(3)
-        })
+        let explain = format!("EXPLAIN QUERY PLAN {}", page.statement());
+        self.page(&explain, page, |r| r.get(3))
     }
 
-    /// Runs a page statement (or its plan) with `images_by_owner`'s arguments.
-    #[allow(clippy::too_many_arguments)]
+    /// Runs a page statement (or its plan) with `page`'s arguments.
     fn page<T>(
         &self,
         sql: &str,
-        owner: &UserId,
-        status: ImageStatus,
-        visibilities: &[Visibility],
-        after: Option<&PageAfter>,
-        limit: u32,
+        page: Page<'_>,
         row: fn(&Row<'_>) -> rusqlite::Result<T>,
     ) -> Result<Vec<T>, StoreError> {
+        let Page {
+            owner,
+            status,
+            visibilities,
+            after,
+            limit,
+        } = page;
         let [v1, v2, v3] = visibility_slots(visibilities);
         let (owner, status) = (owner.as_str(), status.as_str());
         let mut params: Vec<(&str, &dyn ToSql)> = vec![
