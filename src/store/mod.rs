@@ -1,7 +1,7 @@
 //! Metadata: users, images and friendships, in SQLite (the embedded default) or PostgreSQL.
 //!
 //! The backend is picked from the database URL's scheme (`sqlite:` or `postgres:`); both run the
-//! same contract test suite (`tests/it/store_contract.rs`).
+//! same contract test suite (`tests/it/store_contract/`).
 //!
 //! - `contract.rs`: the [`Store`] trait, what every backend promises.
 //! - `sql/`: what the two backends share: every statement text (`$N` parameters, which both
