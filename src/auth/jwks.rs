@@ -20,7 +20,9 @@ use jsonwebtoken::{Algorithm, DecodingKey};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{AuthError, algorithm_name, normalise_issuer, shown};
+use super::error::{AuthError, shown};
+use super::header::algorithm_name;
+use super::identity::normalise_issuer;
 
 /// Discovery documents and key sets larger than this are refused.
 const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
