@@ -38,7 +38,7 @@ mod dev_token;
 mod error;
 mod header;
 mod identity;
-mod jwks;
+mod keystore;
 mod settings;
 #[cfg(test)]
 mod test_support;
