@@ -7,7 +7,35 @@ use serde_json::Map;
 use super::AuthError;
 use super::settings::check_hs256_secret;
 
-/// Signs an HS256 token: for `mediagate dev-token` and tests. `iss` and `aud` are left out when
+/// The issuer of dev tokens where `auth.issuer` is unset; also its default.
+pub const DEV_ISSUER: &str = "mediagate-dev";
+/// The audience of dev tokens where `auth.audience` is unset; also its default.
+pub const DEV_AUDIENCE: &str = "mediagate";
+
+/// A dev token, as `mediagate dev-token` and the demo page's `POST /dev/token` hand them out:
+/// from the configured `issuer` and `audience` (`auth.issuer`, `auth.audience`), or
+/// [`DEV_ISSUER`] and [`DEV_AUDIENCE`] where they are unset; otherwise as [`issue_hs256`].
+pub fn issue_dev_token(
+    secret: &[u8],
+    issuer: Option<&str>,
+    audience: Option<&str>,
+    subject: &str,
+    username: Option<&str>,
+    ttl_secs: u64,
+    now: u64,
+) -> Result<String, AuthError> {
+    issue_hs256(
+        secret,
+        subject,
+        username,
+        issuer.unwrap_or(DEV_ISSUER),
+        audience.unwrap_or(DEV_AUDIENCE),
+        ttl_secs,
+        now,
+    )
+}
+
+/// Signs an HS256 token: for [`issue_dev_token`] and tests. `iss` and `aud` are left out when
 /// empty; `username` becomes `preferred_username`; `iat` is `now`, `exp` is `now + ttl_secs`.
 pub fn issue_hs256(
     secret: &[u8],
@@ -97,5 +125,31 @@ mod tests {
         let claims: Value =
             jsonwebtoken::dangerous::insecure_decode_claims(&token).expect("claims");
         assert_eq!(claims, json!({"sub": "alice", "iat": NOW, "exp": NOW + 60}));
+    }
+
+    #[test]
+    fn dev_tokens_name_the_dev_issuer_and_audience_unless_configured() {
+        let decoded = |token: &str| -> Value {
+            jsonwebtoken::dangerous::insecure_decode_claims(token).expect("claims")
+        };
+        let token = issue_dev_token(SECRET, None, None, "alice", None, 60, NOW).expect("issue");
+        assert_eq!(
+            decoded(&token),
+            json!({"iss": "mediagate-dev", "sub": "alice", "aud": "mediagate", "iat": NOW, "exp": NOW + 60})
+        );
+        let token = issue_dev_token(
+            SECRET,
+            Some(ISSUER),
+            Some("api"),
+            "alice",
+            Some("Alice"),
+            60,
+            NOW,
+        )
+        .expect("issue");
+        assert_eq!(
+            decoded(&token),
+            json!({"iss": ISSUER, "sub": "alice", "aud": "api", "iat": NOW, "exp": NOW + 60, "preferred_username": "Alice"})
+        );
     }
 }

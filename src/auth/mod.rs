@@ -45,7 +45,7 @@ mod test_support;
 
 pub use self::authenticator::Authenticator;
 pub use self::bearer::bearer_token;
-pub use self::dev_token::issue_hs256;
+pub use self::dev_token::{DEV_AUDIENCE, DEV_ISSUER, issue_dev_token, issue_hs256};
 pub use self::error::AuthError;
 pub use self::identity::{Identity, normalise_issuer, subject_key};
 pub use self::settings::{

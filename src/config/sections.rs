@@ -180,7 +180,7 @@ impl Default for AuthConfig {
             mode: AuthKind::Hs256,
             hs256_secret: None,
             hs256_secret_file: None,
-            issuer: Some("mediagate-dev".into()),
+            issuer: Some(crate::auth::DEV_ISSUER.into()),
             audience: Some("mediagate".into()),
             accept_client_id_as_audience: false,
             leeway_secs: 60,
