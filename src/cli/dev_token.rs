@@ -3,7 +3,7 @@
 use super::Outcome;
 use super::serve::ConfigArgs;
 use crate::app::hs256_secret;
-use crate::auth::issue_hs256;
+use crate::auth::issue_dev_token;
 
 /// Arguments of `dev-token`.
 #[derive(Debug, clap::Args)]
@@ -39,12 +39,12 @@ pub(super) fn run(args: Args, now: crate::cloudfront::Epoch) -> anyhow::Result<O
         );
     }
     let (secret, _) = hs256_secret(&config)?;
-    let token = issue_hs256(
+    let token = issue_dev_token(
         &secret,
+        config.auth.issuer.as_deref(),
+        config.auth.audience.as_deref(),
         &args.sub,
         args.username.as_deref(),
-        config.auth.issuer.as_deref().unwrap_or("mediagate-dev"),
-        config.auth.audience.as_deref().unwrap_or("mediagate"),
         args.ttl,
         now.seconds(),
     )?;

@@ -54,8 +54,8 @@ pub(super) fn run(args: Args, now: crate::cloudfront::Epoch) -> anyhow::Result<O
         };
         let now_ms = i64::try_from(now.seconds()).unwrap_or(0) * 1000;
         // The dev issuer's users: `dev-token --sub u0042` signs in as seeded u0042.
-        let issuer =
-            crate::auth::normalise_issuer(config.auth.issuer.as_deref().unwrap_or("mediagate-dev"));
+        let configured = config.auth.issuer.as_deref();
+        let issuer = crate::auth::normalise_issuer(configured.unwrap_or(crate::auth::DEV_ISSUER));
         seeder
             .seed(args.users, args.images_per_user, &issuer, now_ms, &progress)
             .await

@@ -5,7 +5,7 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use crate::auth::issue_hs256;
+use crate::auth::issue_dev_token;
 use crate::state::AppState;
 use crate::store::UserId;
 
@@ -60,17 +60,13 @@ async fn dev_token(state: web::Data<AppState>, body: web::Json<DevTokenRequest>)
             "error": "sub must be 1 to 64 of A-Z, a-z, 0-9, - and _"
         }));
     };
-    let issued = issue_hs256(
+    let auth = &state.config.auth;
+    let issued = issue_dev_token(
         secret,
+        auth.issuer.as_deref(),
+        auth.audience.as_deref(),
         user.as_str(),
         None,
-        state
-            .config
-            .auth
-            .issuer
-            .as_deref()
-            .unwrap_or("mediagate-dev"),
-        state.config.auth.audience.as_deref().unwrap_or("mediagate"),
         DEV_TOKEN_TTL_SECS,
         state.clock.now().seconds(),
     );
