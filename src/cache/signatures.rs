@@ -1,140 +1,13 @@
-//! Stable links: the expiry-window arithmetic, and the signature cache that makes it pay.
-//!
-//! Expiry is bucketed: `E = (floor(now / window) + 1) * window + ttl`. Everyone asking for the
-//! same object within one window gets the same expiry, so the same URL (RSA is deterministic), so
-//! browsers and CDNs cache it and the signature cache hits. An entry lives until its window ends:
-//! after that, new requests need the next window's expiry anyway.
-//!
-//! Since every entry of a window expires at the same instant, the cache keeps one generation per
-//! window and drops a generation whole at the first ask after its window has closed (nothing can
-//! hit it by then), instead of tracking a deadline per entry. Within a generation quick_cache bounds the bytes. (moka, which the design first named,
-//! spends about 1.2 µs of bookkeeping on every hit among 50,000 links on this machine against
-//! quick_cache's 80 ns, and a gallery asks 50 times: `cargo bench --bench cache`.)
+//! The signature cache: one generation of entries per expiry window, swapped whole when the
+//! window closes.
 
-use std::hash::{BuildHasher as _, BuildHasherDefault, Hasher};
+use std::hash::{BuildHasher as _, BuildHasherDefault};
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
 
+use super::entry::{Bytes, CachedUrl, Entries, SignatureKey};
 use crate::cloudfront::{Epoch, HashAlgorithm};
-
-/// The bucketing of expiries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ExpiryWindow {
-    window: u64,
-    ttl: u64,
-}
-
-impl ExpiryWindow {
-    /// A window of `window` seconds and a TTL of `ttl` seconds after it; both at least 1.
-    pub fn new(window: u64, ttl: u64) -> Option<ExpiryWindow> {
-        (window > 0 && ttl > 0).then_some(ExpiryWindow { window, ttl })
-    }
-
-    /// The end of the window `now` falls in (exclusive).
-    pub fn window_end(self, now: Epoch) -> Epoch {
-        Epoch((now.0 / self.window + 1) * self.window)
-    }
-
-    /// The expiry of every link made at `now`: the window's end plus the TTL. A link is valid for
-    /// at least `ttl` and at most `window + ttl` seconds.
-    pub fn expires_at(self, now: Epoch) -> Epoch {
-        Epoch(self.window_end(now).0 + self.ttl)
-    }
-}
-
-/// What a signature is a function of: the key, the object, the expiry and the hash. The
-/// resource URL follows from the object key, so it is not part of the key.
-#[derive(Debug, Clone, Copy)]
-pub struct SignatureKey<'a> {
-    /// The key that signs.
-    pub key_pair_id: &'a Arc<str>,
-    /// The object key.
-    pub object: &'a str,
-    /// The expiry.
-    pub expires: Epoch,
-    /// The hash.
-    pub hash: HashAlgorithm,
-}
-
-/// A signed URL as the cache keeps it. The key id, the object key and the URL share one
-/// allocation, so a hit touches one cache line run instead of three scattered allocations: on a
-/// gallery that was most of a hit's time.
-#[derive(Debug, Clone)]
-pub struct CachedUrl {
-    /// `{key_pair_id}{object}{url}`.
-    text: Arc<str>,
-    key_pair_id_len: usize,
-    object_len: usize,
-    expires: Epoch,
-    hash: HashAlgorithm,
-}
-
-impl CachedUrl {
-    fn new(key: &SignatureKey<'_>, url: &str) -> CachedUrl {
-        let mut text = String::with_capacity(key.key_pair_id.len() + key.object.len() + url.len());
-        text.push_str(key.key_pair_id);
-        text.push_str(key.object);
-        text.push_str(url);
-        CachedUrl {
-            text: text.into(),
-            key_pair_id_len: key.key_pair_id.len(),
-            object_len: key.object.len(),
-            expires: key.expires,
-            hash: key.hash,
-        }
-    }
-
-    /// The signed URL.
-    pub fn url(&self) -> &str {
-        self.text
-            .get(self.key_pair_id_len + self.object_len..)
-            .unwrap_or_default()
-    }
-
-    fn is_for(&self, key: &SignatureKey<'_>) -> bool {
-        let text = self.text.as_bytes();
-        let (id, rest) = text.split_at(self.key_pair_id_len.min(text.len()));
-        let object = &rest[..self.object_len.min(rest.len())];
-        self.expires == key.expires
-            && self.hash == key.hash
-            && id == key.key_pair_id.as_bytes()
-            && object == key.object.as_bytes()
-    }
-}
-
-/// Keys are already seeded 64-bit hashes; hashing them again would only cost time.
-#[derive(Default, Clone)]
-struct PassThrough(u64);
-
-impl Hasher for PassThrough {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
-/// An entry's weight: its text (key id, object key, URL), plus roughly this much bookkeeping
-/// (the table slot, the `Arc`'s counts).
-const ENTRY_OVERHEAD: u64 = 160;
-
-#[derive(Debug, Clone)]
-struct Bytes;
-
-impl quick_cache::Weighter<u64, CachedUrl> for Bytes {
-    fn weight(&self, _: &u64, v: &CachedUrl) -> u64 {
-        v.text.len() as u64 + ENTRY_OVERHEAD
-    }
-}
-
-type Entries = quick_cache::sync::Cache<u64, CachedUrl, Bytes, BuildHasherDefault<PassThrough>>;
 
 /// The signatures of one window.
 struct Generation {
@@ -294,13 +167,6 @@ impl SignatureCache {
         }
     }
 
-    /// Drops every cached signature (the origin changed).
-    pub fn clear(&self) {
-        let window_end = self.current.load().window_end;
-        self.current
-            .store(Arc::new(Generation::new(window_end, self.capacity_bytes)));
-    }
-
     /// Entries currently held.
     pub fn entry_count(&self) -> u64 {
         self.current.load().entries.len() as u64
@@ -315,20 +181,7 @@ impl SignatureCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn expiry_is_bucketed() {
-        let w = ExpiryWindow::new(300, 3600).unwrap();
-        assert_eq!(w.expires_at(Epoch(0)), Epoch(3900));
-        assert_eq!(w.expires_at(Epoch(299)), Epoch(3900));
-        assert_eq!(w.expires_at(Epoch(300)), Epoch(4200));
-        assert_eq!(w.window_end(Epoch(1_700_000_123)), Epoch(1_700_000_400));
-        for now in 1_700_000_000..1_700_000_700 {
-            let left = w.expires_at(Epoch(now)).0 - now;
-            assert!((3601..=3900).contains(&left), "{now}: {left}");
-        }
-        assert!(ExpiryWindow::new(0, 1).is_none());
-    }
+    use crate::cache::entry::ENTRY_OVERHEAD;
 
     const END: Epoch = Epoch(300);
 
