@@ -5,8 +5,8 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use mediagate::cache::{SignatureCache, SignatureKey};
 use mediagate::cloudfront::{Epoch, HashAlgorithm};
+use mediagate::links::cache::{SignatureCache, SignatureKey};
 
 const ENTRIES: usize = 50_000;
 const WINDOW_END: Epoch = Epoch(1_763_000_300);

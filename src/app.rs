@@ -10,13 +10,13 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use crate::auth::{AuthMode, AuthSettings, Authenticator};
-use crate::cache::ExpiryWindow;
 use crate::clock::Clock;
 use crate::cloudfront::{CookieAttributes, KeyPairId, KeyRing, SigningKey};
 use crate::config::{AuthKind, Config, read_secret_file};
 use crate::dev;
 use crate::http::{Application, Listeners};
 use crate::invalidate::{CloudFrontControlPlane, InvalidationQueue};
+use crate::links::cache::ExpiryWindow;
 use crate::links::{Linker, LinkerSettings};
 use crate::metrics::Metrics;
 use crate::s3::{ObjectStore, S3Target};

@@ -6,7 +6,6 @@ pub mod access;
 pub mod app;
 pub mod auth;
 pub mod aws;
-pub mod cache;
 pub mod cli;
 pub mod clock;
 pub mod cloudfront;

@@ -181,7 +181,7 @@ impl SignatureCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cache::entry::ENTRY_OVERHEAD;
+    use crate::links::cache::entry::ENTRY_OVERHEAD;
 
     const END: Epoch = Epoch(300);
 

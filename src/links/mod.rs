@@ -1,5 +1,5 @@
-//! Signed links for objects: bucketed expiry, the signature cache, and the key ring that can be
-//! swapped while the service runs (key rotation without a restart).
+//! Signed links for objects: bucketed expiry and the signature cache ([`cache`]), and the key
+//! ring that can be swapped while the service runs (key rotation without a restart).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -7,8 +7,11 @@ use std::time::Instant;
 use arc_swap::ArcSwap;
 use prometheus::IntCounter;
 
+pub mod cache;
+
+use cache::{CachedUrl, ExpiryWindow, Lookup, SignatureCache, SignatureKey};
+
 use crate::access::{key_to_url_path, owner_prefix};
-use crate::cache::{CachedUrl, ExpiryWindow, Lookup, SignatureCache, SignatureKey};
 use crate::cloudfront::{
     BaseUrl, CannedPolicy, CookieAttributes, CustomPolicy, Epoch, Grant, HashAlgorithm, KeyRing,
     Rejection, Request, Resource, SignError, SignedCookies, SignedPolicy, TrustedKeys, sign_canned,
