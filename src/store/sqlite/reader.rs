@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension as _, Row, ToSql};
+use rusqlite::{Connection, OpenFlags, OptionalExtension as _, Row, ToSql, params};
 
 use crate::store::sql::statements::{ARE_FRIENDS, IMAGE_BY_ID, IMAGE_FOR_VIEWER, USER_BY_ID};
 use crate::store::sql::{Page, rows, visibility_slots};
@@ -154,27 +154,33 @@ impl Reader {
         } = page;
         let [v1, v2, v3] = visibility_slots(visibilities);
         let (owner, status) = (owner.as_str(), status.as_str());
-        let mut params: Vec<(&str, &dyn ToSql)> = vec![
-            ("$1", &owner),
-            ("$2", &status),
-            ("$3", &v1),
-            ("$4", &v2),
-            ("$5", &v3),
-        ];
-        let cursor = after.map(|a| (a.created_at_ms, a.id.as_str()));
-        match &cursor {
-            None => params.push(("$6", &limit)),
-            Some((created_at_ms, id)) => {
-                params.extend([
-                    ("$6", created_at_ms as &dyn ToSql),
-                    ("$7", id),
-                    ("$8", &limit),
-                ]);
-            }
-        }
+        // Bound by position, not by name: the page statements name their parameters in the order
+        // they appear, so SQLite's numbers are theirs (a unit test checks it), and the gallery's
+        // hot path skips a name lookup per parameter.
         self.with(|c| {
             let mut statement = c.prepare_cached(sql)?;
-            gather(statement.query_map(params.as_slice(), row)?, limit)
+            match after {
+                None => gather(
+                    statement.query_map(params![owner, status, v1, v2, v3, limit], row)?,
+                    limit,
+                ),
+                Some(a) => gather(
+                    statement.query_map(
+                        params![
+                            owner,
+                            status,
+                            v1,
+                            v2,
+                            v3,
+                            a.created_at_ms,
+                            a.id.as_str(),
+                            limit
+                        ],
+                        row,
+                    )?,
+                    limit,
+                ),
+            }
         })
     }
 }
