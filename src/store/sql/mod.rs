@@ -112,8 +112,8 @@ where
         viewer: Option<&UserId>,
     ) -> Result<Option<(Image, bool)>, StoreError> {
         let row = sqlx::query(sql::IMAGE_FOR_VIEWER)
-            .bind(id.as_str())
             .bind(viewer.map_or("", UserId::as_str))
+            .bind(id.as_str())
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(rows::image_for_viewer).transpose()

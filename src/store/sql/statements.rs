@@ -1,7 +1,9 @@
 //! Every statement text both backends run, in one place.
 //!
 //! Parameters are `$N`: PostgreSQL's spelling, which sqlx-sqlite also binds by number (it reads
-//! each parameter's name), and which the SQLite reader binds by name. Column lists come from
+//! each parameter's name). The SQLite reader binds by position, so the statements it runs
+//! ([`READER`]) number their parameters in the order they first appear, which is how SQLite
+//! numbers them; a unit test holds them to it. Column lists come from
 //! [`image_columns!`] and [`user_columns!`], in the order the row decoder ([`super::rows`])
 //! reads them.
 
@@ -56,13 +58,15 @@ pub(in crate::store) const PAGE_AFTER: &str =
 pub(in crate::store) const IMAGE_BY_ID: &str =
     concat!("SELECT ", image_columns!(), " FROM images WHERE id = $1");
 
-/// One image by id and whether $2 is a friend of its owner. The friendship is a primary-key
-/// probe inside the same statement, so a hidden image costs what a missing one does.
+/// Whether $1 is a friend of its owner, and one image by id ($2). The viewer is $1 because it
+/// appears first: SQLite numbers parameters by first appearance, and the reader binds by
+/// position. The friendship is a primary-key probe inside the same statement, so a hidden image
+/// costs what a missing one does.
 pub(in crate::store) const IMAGE_FOR_VIEWER: &str = concat!(
     "SELECT ",
     image_columns!(),
-    ", EXISTS (SELECT 1 FROM friendships WHERE user_id = $2 AND friend_id = images.owner_id)",
-    " FROM images WHERE id = $1"
+    ", EXISTS (SELECT 1 FROM friendships WHERE user_id = $1 AND friend_id = images.owner_id)",
+    " FROM images WHERE id = $2"
 );
 
 /// One user by id.
@@ -154,6 +158,17 @@ pub(in crate::store) const FRIEND_REQUESTS: &str =
     "SELECT from_id, to_id, created_at_ms FROM friend_requests
      WHERE from_id = $1 OR to_id = $1
      ORDER BY created_at_ms DESC, from_id, to_id LIMIT $2";
+
+/// The statements the SQLite reader runs, bound by position.
+#[cfg(test)]
+pub(in crate::store) const READER: &[&str] = &[
+    PAGE,
+    PAGE_AFTER,
+    IMAGE_BY_ID,
+    IMAGE_FOR_VIEWER,
+    USER_BY_ID,
+    ARE_FRIENDS,
+];
 
 /// Every statement above, for the test that prepares each on SQLite.
 #[cfg(test)]

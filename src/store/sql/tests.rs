@@ -26,17 +26,18 @@ async fn every_statement_prepares_on_sqlite_with_parameters_numbered_from_one() 
     }
 }
 
-/// The SQLite reader binds the page statements by position: their parameters must appear in
-/// the order of their numbers, so that SQLite's own numbering (by first appearance) is theirs.
+/// The SQLite reader binds by position: its statements' parameters must appear in the order of
+/// their numbers, so that SQLite's own numbering (by first appearance) is theirs.
 #[test]
-fn the_page_statements_name_their_parameters_in_order() {
+fn the_reader_s_statements_name_their_parameters_in_order() {
     let conn = rusqlite::Connection::open_in_memory().expect("open");
     conn.execute_batch(
         "CREATE TABLE images (id, owner_id, key, visibility, status, content_type, size, sha256, \
-         created_at_ms, updated_at_ms)",
+         created_at_ms, updated_at_ms); CREATE TABLE users (id, subject, username, created_at_ms); \
+         CREATE TABLE friendships (user_id, friend_id)",
     )
-    .expect("table");
-    for text in [super::statements::PAGE, super::statements::PAGE_AFTER] {
+    .expect("tables");
+    for text in super::statements::READER {
         let statement = conn.prepare(text).expect("prepare");
         for i in 1..=statement.parameter_count() {
             assert_eq!(

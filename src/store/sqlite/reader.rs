@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension as _, Row, ToSql, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension as _, Row, params};
 
 use crate::store::sql::statements::{ARE_FRIENDS, IMAGE_BY_ID, IMAGE_FOR_VIEWER, USER_BY_ID};
 use crate::store::sql::{Page, rows, visibility_slots};
@@ -79,11 +79,11 @@ impl Reader {
     }
 
     pub(super) fn user(&self, id: &UserId) -> Result<Option<User>, StoreError> {
-        self.one(USER_BY_ID, &[("$1", &id.as_str())], |r| rows::user(r))
+        self.one(USER_BY_ID, [id.as_str()], |r| rows::user(r))
     }
 
     pub(super) fn image(&self, id: &ImageId) -> Result<Option<Image>, StoreError> {
-        self.one(IMAGE_BY_ID, &[("$1", &id.as_str())], |r| rows::image(r))
+        self.one(IMAGE_BY_ID, [id.as_str()], |r| rows::image(r))
     }
 
     pub(super) fn image_for(
@@ -91,19 +91,16 @@ impl Reader {
         id: &ImageId,
         viewer: &str,
     ) -> Result<Option<(Image, bool)>, StoreError> {
-        self.one(
-            IMAGE_FOR_VIEWER,
-            &[("$1", &id.as_str()), ("$2", &viewer)],
-            |r| rows::image_for_viewer(r),
-        )
+        self.one(IMAGE_FOR_VIEWER, [viewer, id.as_str()], |r| {
+            rows::image_for_viewer(r)
+        })
     }
 
-    /// The first row of `sql`, decoded; parameters bound by name (the statements number them
-    /// `$N`, and SQLite numbers named parameters in the order they first appear).
+    /// The first row of `sql`, decoded; parameters bound by position (see `statements::READER`).
     fn one<T>(
         &self,
         sql: &str,
-        params: &[(&str, &dyn ToSql)],
+        params: impl rusqlite::Params,
         decode: impl Fn(&Row<'_>) -> Result<T, StoreError>,
     ) -> Result<Option<T>, StoreError> {
         self.with(|c| {
@@ -117,7 +114,7 @@ impl Reader {
     pub(super) fn are_friends(&self, a: &UserId, b: &UserId) -> Result<bool, StoreError> {
         self.with(|c| {
             c.prepare_cached(ARE_FRIENDS)?
-                .exists(&[("$1", &a.as_str() as &dyn ToSql), ("$2", &b.as_str())])
+                .exists([a.as_str(), b.as_str()])
         })
     }
 
@@ -154,9 +151,6 @@ impl Reader {
         } = page;
         let [v1, v2, v3] = visibility_slots(visibilities);
         let (owner, status) = (owner.as_str(), status.as_str());
-        // Bound by position, not by name: the page statements name their parameters in the order
-        // they appear, so SQLite's numbers are theirs (a unit test checks it), and the gallery's
-        // hot path skips a name lookup per parameter.
         self.with(|c| {
             let mut statement = c.prepare_cached(sql)?;
             match after {
