@@ -11,7 +11,7 @@ use aws_sdk_s3::types::ChecksumMode;
 
 use crate::cloudfront::Epoch;
 use crate::config::{ConfigError, S3Config, read_secret_file};
-use crate::error::Error;
+use crate::error::{Code, ErrorCode};
 
 /// SigV4 refuses presigned URLs that live longer than this.
 pub const SIGV4_MAX_EXPIRY_SECS: u64 = 7 * 24 * 3600;
@@ -96,10 +96,53 @@ impl std::fmt::Debug for ObjectStore {
     }
 }
 
-/// An SDK failure as an upstream error that says which call failed.
-pub(crate) fn upstream(what: &str, e: impl std::error::Error + Send + Sync + 'static) -> Error {
-    let message = format!("S3 {what} failed: {}", DisplayErrorContext(&e));
-    Error::upstream(message, e)
+/// What the S3 client fails with. Each is an upstream failure at the boundary (the caller cannot
+/// fix it), except a presigning configuration the service itself got wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum S3Error {
+    /// An SDK call failed: the network, or S3's answer.
+    #[error("S3 {call} failed: {message}")]
+    Call {
+        /// Which call.
+        call: &'static str,
+        /// The SDK's error with its context, in one line.
+        message: String,
+        /// The SDK's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The AWS configuration has no credentials provider at all.
+    #[error("no AWS credentials provider: set s3.access_key_id or the AWS environment")]
+    NoCredentialsProvider,
+    /// The credentials that would sign have expired.
+    #[error("the S3 credentials have expired; cannot presign")]
+    CredentialsExpired,
+    /// A presigning configuration the SDK refused.
+    #[error("presigning configuration: {0}")]
+    Presigning(#[from] aws_sdk_s3::presigning::PresigningConfigError),
+}
+
+impl ErrorCode for S3Error {
+    fn error_code(&self) -> Code {
+        match self {
+            S3Error::Presigning(_) => Code::Internal,
+            S3Error::Call { .. } | S3Error::NoCredentialsProvider | S3Error::CredentialsExpired => {
+                Code::Upstream
+            }
+        }
+    }
+}
+
+/// An SDK failure of `call`.
+pub(crate) fn call_failed(
+    call: &'static str,
+    e: impl std::error::Error + Send + Sync + 'static,
+) -> S3Error {
+    S3Error::Call {
+        call,
+        message: DisplayErrorContext(&e).to_string(),
+        source: Box::new(e),
+    }
 }
 
 fn system_time(t: Epoch) -> SystemTime {
@@ -108,7 +151,7 @@ fn system_time(t: Epoch) -> SystemTime {
 
 impl ObjectStore {
     /// A client for `target`. Loads credentials lazily: nothing is fetched until first use.
-    pub async fn connect(target: &S3Target) -> Result<ObjectStore, Error> {
+    pub async fn connect(target: &S3Target) -> Result<ObjectStore, S3Error> {
         let key = target.static_key.as_ref().map(|(id, secret)| {
             aws_credential_types::Credentials::new(id, secret, None, None, "mediagate-config")
         });
@@ -120,14 +163,11 @@ impl ObjectStore {
     pub async fn connect_with(
         target: &S3Target,
         credentials: Option<aws_credential_types::Credentials>,
-    ) -> Result<ObjectStore, Error> {
+    ) -> Result<ObjectStore, S3Error> {
         let shared = crate::aws::sdk_config(&target.region, credentials).await;
-        let credentials = shared.credentials_provider().ok_or_else(|| {
-            Error::upstream(
-                "no AWS credentials provider: set s3.access_key_id or the AWS environment",
-                anyhow::anyhow!("credentials provider missing"),
-            )
-        })?;
+        let credentials = shared
+            .credentials_provider()
+            .ok_or(S3Error::NoCredentialsProvider)?;
         let mut config = aws_sdk_s3::config::Builder::from(&shared)
             .force_path_style(target.force_path_style)
             // Otherwise the SDK signs a CRC32 of an empty body into every presigned PUT, which
@@ -146,12 +186,12 @@ impl ObjectStore {
 
     /// How long a URL signed at `now` may live: `ttl`, but never past SigV4's 7 days nor the
     /// expiry of the credentials that sign it (a URL outliving them would fail anyway).
-    async fn lifetime(&self, now: Epoch, ttl: u64) -> Result<u64, Error> {
+    async fn lifetime(&self, now: Epoch, ttl: u64) -> Result<u64, S3Error> {
         let credentials = self
             .credentials
             .provide_credentials()
             .await
-            .map_err(|e| upstream("credentials", e))?;
+            .map_err(|e| call_failed("credentials", e))?;
         let mut secs = ttl.min(SIGV4_MAX_EXPIRY_SECS);
         if let Some(expiry) = credentials.expiry() {
             let left = expiry
@@ -160,20 +200,17 @@ impl ObjectStore {
             secs = secs.min(left);
         }
         if secs == 0 {
-            return Err(Error::upstream(
-                "the S3 credentials have expired; cannot presign",
-                anyhow::anyhow!("credentials expired"),
-            ));
+            return Err(S3Error::CredentialsExpired);
         }
         Ok(secs)
     }
 
-    fn presigning(now: Epoch, secs: u64) -> Result<PresigningConfig, Error> {
+    fn presigning(now: Epoch, secs: u64) -> Result<PresigningConfig, S3Error> {
         PresigningConfig::builder()
             .start_time(system_time(now))
             .expires_in(Duration::from_secs(secs))
             .build()
-            .map_err(|e| Error::internal(anyhow::Error::new(e)))
+            .map_err(S3Error::from)
     }
 
     fn request(
@@ -202,7 +239,7 @@ impl ObjectStore {
         sha256: &[u8; 32],
         now: Epoch,
         ttl: u64,
-    ) -> Result<PresignedRequest, Error> {
+    ) -> Result<PresignedRequest, S3Error> {
         let secs = self.lifetime(now, ttl).await?;
         let presigned = self
             .client
@@ -214,7 +251,7 @@ impl ObjectStore {
             .checksum_sha256(standard_base64(sha256))
             .presigned(Self::presigning(now, secs)?)
             .await
-            .map_err(|e| upstream("presign PUT", e))?;
+            .map_err(|e| call_failed("presign PUT", e))?;
         Ok(Self::request("PUT", &presigned, Epoch(now.0 + secs)))
     }
 
@@ -224,7 +261,7 @@ impl ObjectStore {
         key: &str,
         now: Epoch,
         ttl: u64,
-    ) -> Result<PresignedRequest, Error> {
+    ) -> Result<PresignedRequest, S3Error> {
         let secs = self.lifetime(now, ttl).await?;
         let presigned = self
             .client
@@ -233,12 +270,12 @@ impl ObjectStore {
             .key(key)
             .presigned(Self::presigning(now, secs)?)
             .await
-            .map_err(|e| upstream("presign DELETE", e))?;
+            .map_err(|e| call_failed("presign DELETE", e))?;
         Ok(Self::request("DELETE", &presigned, Epoch(now.0 + secs)))
     }
 
     /// The object's size, type and checksum; `None` when it does not exist.
-    pub async fn head(&self, key: &str) -> Result<Option<ObjectHead>, Error> {
+    pub async fn head(&self, key: &str) -> Result<Option<ObjectHead>, S3Error> {
         let result = self
             .client
             .head_object()
@@ -254,7 +291,7 @@ impl ObjectStore {
                 sha256_base64: out.checksum_sha256().map(str::to_owned),
             })),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
-            Err(e) => Err(upstream("HEAD", e)),
+            Err(e) => Err(call_failed("HEAD", e)),
         }
     }
 
@@ -264,14 +301,14 @@ impl ObjectStore {
     }
 
     /// Deletes the object; deleting one that is not there succeeds (as in S3).
-    pub async fn delete(&self, key: &str) -> Result<(), Error> {
+    pub async fn delete(&self, key: &str) -> Result<(), S3Error> {
         self.client
             .delete_object()
             .bucket(&self.bucket)
             .key(key)
             .send()
             .await
-            .map_err(|e| upstream("DELETE", e))?;
+            .map_err(|e| call_failed("DELETE", e))?;
         Ok(())
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::access::ObjectKey;
 use crate::error::Error;
-use crate::s3::{ObjectStore, upstream};
+use crate::s3::{ObjectStore, call_failed};
 
 /// An object on its way out: headers and a byte stream (never buffered whole).
 #[derive(Debug)]
@@ -65,7 +65,7 @@ pub async fn get(
         Err(e) => match e.as_service_error() {
             Some(s) if s.is_no_such_key() => Ok(None),
             Some(s) if s.code() == Some("InvalidRange") => Err(GetError::InvalidRange),
-            _ => Err(GetError::Upstream(upstream("GET", e))),
+            _ => Err(GetError::Upstream(call_failed("GET", e).into())),
         },
     }
 }
