@@ -18,9 +18,13 @@ use crate::config::InvalidationConfig;
 #[async_trait]
 pub trait ControlPlane: Send + Sync + std::fmt::Debug {
     /// Starts an invalidation of `paths`; returns its id.
-    async fn create(&self, paths: &[String], caller_reference: &str) -> anyhow::Result<String>;
+    async fn create(
+        &self,
+        paths: &[String],
+        caller_reference: &str,
+    ) -> Result<String, ControlPlaneError>;
     /// Whether invalidation `id` has completed.
-    async fn is_complete(&self, id: &str) -> anyhow::Result<bool>;
+    async fn is_complete(&self, id: &str) -> Result<bool, ControlPlaneError>;
 }
 
 /// The real control plane, through aws-sdk-cloudfront.
@@ -44,7 +48,11 @@ impl CloudFrontControlPlane {
 
 #[async_trait]
 impl ControlPlane for CloudFrontControlPlane {
-    async fn create(&self, paths: &[String], caller_reference: &str) -> anyhow::Result<String> {
+    async fn create(
+        &self,
+        paths: &[String],
+        caller_reference: &str,
+    ) -> Result<String, ControlPlaneError> {
         use aws_sdk_cloudfront::types::{InvalidationBatch, Paths};
         let batch = InvalidationBatch::builder()
             .paths(
@@ -62,14 +70,14 @@ impl ControlPlane for CloudFrontControlPlane {
             .invalidation_batch(batch)
             .send()
             .await
-            .map_err(control_plane_error)?;
+            .map_err(|e| call_failed("CreateInvalidation", e))?;
         Ok(out
             .invalidation()
             .map(|i| i.id().to_owned())
             .unwrap_or_default())
     }
 
-    async fn is_complete(&self, id: &str) -> anyhow::Result<bool> {
+    async fn is_complete(&self, id: &str) -> Result<bool, ControlPlaneError> {
         let out = self
             .client
             .get_invalidation()
@@ -77,15 +85,37 @@ impl ControlPlane for CloudFrontControlPlane {
             .id(id)
             .send()
             .await
-            .map_err(control_plane_error)?;
+            .map_err(|e| call_failed("GetInvalidation", e))?;
         Ok(out
             .invalidation()
             .is_some_and(|i| i.status() == "Completed"))
     }
 }
 
-fn control_plane_error(e: impl std::error::Error) -> anyhow::Error {
-    anyhow::anyhow!("{}", aws_sdk_cloudfront::error::DisplayErrorContext(e))
+/// What a control-plane call fails with. The queue only logs it and retries on its next tick.
+#[derive(Debug, thiserror::Error)]
+pub enum ControlPlaneError {
+    /// A CloudFront API call failed: the network, throttling, or CloudFront's answer.
+    #[error("CloudFront {call} failed: {message}")]
+    Call {
+        /// Which call.
+        call: &'static str,
+        /// The SDK's error with its context, in one line.
+        message: String,
+    },
+    /// More paths than CloudFront's request can count (an i32).
+    #[error("too many paths for one invalidation: {0}")]
+    TooManyPaths(#[from] std::num::TryFromIntError),
+    /// The SDK would not build the request.
+    #[error("cannot build the invalidation request: {0}")]
+    Request(#[from] aws_sdk_cloudfront::error::BuildError),
+}
+
+fn call_failed(call: &'static str, e: impl std::error::Error) -> ControlPlaneError {
+    ControlPlaneError::Call {
+        call,
+        message: aws_sdk_cloudfront::error::DisplayErrorContext(e).to_string(),
+    }
 }
 
 /// Paths waiting, and invalidations in flight.
@@ -132,7 +162,11 @@ impl Batcher {
 
     /// Frees the budget of completed invalidations, then sends as many batches as the budget
     /// allows. A failed call keeps its paths for the next tick.
-    pub async fn tick(&mut self, plane: &dyn ControlPlane, now_secs: u64) -> anyhow::Result<Tick> {
+    pub async fn tick(
+        &mut self,
+        plane: &dyn ControlPlane,
+        now_secs: u64,
+    ) -> Result<Tick, ControlPlaneError> {
         let mut tick = Tick::default();
         let mut still = Vec::with_capacity(self.in_flight.len());
         for (id, n) in std::mem::take(&mut self.in_flight) {
@@ -239,15 +273,18 @@ mod tests {
 
     #[async_trait]
     impl ControlPlane for FakeControlPlane {
-        async fn create(&self, paths: &[String], _: &str) -> anyhow::Result<String> {
+        async fn create(&self, paths: &[String], _: &str) -> Result<String, ControlPlaneError> {
             if std::mem::take(&mut *self.fail_next.lock().unwrap()) {
-                anyhow::bail!("TooManyInvalidationsInProgress");
+                return Err(ControlPlaneError::Call {
+                    call: "CreateInvalidation",
+                    message: "TooManyInvalidationsInProgress".into(),
+                });
             }
             let mut created = self.created.lock().unwrap();
             created.push(paths.to_vec());
             Ok(format!("I{}", created.len()))
         }
-        async fn is_complete(&self, id: &str) -> anyhow::Result<bool> {
+        async fn is_complete(&self, id: &str) -> Result<bool, ControlPlaneError> {
             Ok(self.complete.lock().unwrap().contains(id))
         }
     }

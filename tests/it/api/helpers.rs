@@ -251,14 +251,18 @@ pub struct FakeCloudFront {
 
 #[async_trait::async_trait]
 impl mediagate::invalidate::ControlPlane for FakeCloudFront {
-    async fn create(&self, paths: &[String], _: &str) -> anyhow::Result<String> {
+    async fn create(
+        &self,
+        paths: &[String],
+        _: &str,
+    ) -> Result<String, mediagate::invalidate::ControlPlaneError> {
         self.paths
             .lock()
             .expect("lock")
             .extend(paths.iter().cloned());
         Ok("I1".into())
     }
-    async fn is_complete(&self, _: &str) -> anyhow::Result<bool> {
+    async fn is_complete(&self, _: &str) -> Result<bool, mediagate::invalidate::ControlPlaneError> {
         Ok(true)
     }
 }
