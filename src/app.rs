@@ -21,7 +21,7 @@ use crate::links::{Linker, LinkerSettings};
 use crate::metrics::Metrics;
 use crate::s3::{ObjectStore, S3Target};
 use crate::state::{AppState, Sidecar, profile_cache, user_cache};
-use crate::upload::{RateLimiter, UploadRules};
+use crate::upload::UploadRules;
 use crate::{keyfile, store};
 
 /// The database URL, from `database.url_file` when set.
@@ -236,15 +236,23 @@ pub async fn build_state(
     ) {
         (true, Some(id)) => InvalidationQueue::start(
             &config.invalidation,
-            Arc::new(CloudFrontControlPlane::new(id.clone()).await),
+            Arc::clone(&store),
+            Arc::new(
+                CloudFrontControlPlane::new(
+                    id.clone(),
+                    config.invalidation.endpoint_url.as_deref(),
+                    None,
+                )
+                .await,
+            ),
             Arc::clone(&clock),
+            metrics.clone(),
         ),
         _ => InvalidationQueue::disabled(),
     };
     Ok(AppState {
         objects,
         upload_rules: UploadRules::new(&config.uploads),
-        upload_limiter: RateLimiter::new(config.uploads.per_minute),
         invalidations,
         sidecars,
         config,

@@ -2,6 +2,7 @@
 //! and either can end it. Only an acceptance writes a friendship; the access rules
 //! (`crate::access`) then let each see the other's FRIENDS images.
 
+use crate::cloudfront::Epoch;
 use crate::error::{Code, Error};
 use crate::state::AppState;
 use crate::store::{Befriend, ImageStatus, PageAfter, UserId, Visibility};
@@ -69,14 +70,14 @@ pub async fn end(state: &AppState, a: &UserId, b: &UserId) -> Result<bool, Error
     }
     if state.invalidations.is_enabled() {
         for owner in [a, b] {
-            queue_friends_images(state, owner).await?;
+            queue_friends_images(state, owner, state.clock.now()).await?;
         }
     }
     Ok(true)
 }
 
 /// Queues an invalidation for every READY FRIENDS image of `owner`, a page at a time.
-async fn queue_friends_images(state: &AppState, owner: &UserId) -> Result<(), Error> {
+async fn queue_friends_images(state: &AppState, owner: &UserId, now: Epoch) -> Result<(), Error> {
     let mut after: Option<PageAfter> = None;
     loop {
         let page = state
@@ -90,7 +91,7 @@ async fn queue_friends_images(state: &AppState, owner: &UserId) -> Result<(), Er
             )
             .await?;
         for image in &page {
-            state.invalidations.queue_key(&image.key);
+            state.invalidations.queue_key(&image.key, now).await?;
         }
         match page.last() {
             Some(last) if page.len() == INVALIDATION_PAGE as usize => {

@@ -5,10 +5,12 @@
 
 use crate::access;
 use crate::cloudfront::Epoch;
-use crate::error::Error;
+use crate::error::{Code, Error};
 use crate::s3::{PresignedRequest, standard_base64};
 use crate::state::AppState;
-use crate::store::{Image, ImageId, ImageStatus, UserId, Visibility};
+use crate::store::{
+    Admission, Image, ImageId, ImageStatus, ReapClaim, UploadLimits, UserId, Visibility,
+};
 use crate::upload::CheckedUpload;
 
 fn ms(now: Epoch) -> i64 {
@@ -23,7 +25,6 @@ pub async fn create_upload(
     visibility: Visibility,
     now: Epoch,
 ) -> Result<(Image, PresignedRequest), Error> {
-    state.upload_limiter.take(owner, now)?;
     let id = ImageId::parse(&uuid::Uuid::now_v7().simple().to_string())
         .ok_or_else(|| Error::internal(anyhow::anyhow!("generated image id is not an id")))?;
     let image = Image {
@@ -50,15 +51,34 @@ pub async fn create_upload(
             state.config.uploads.url_ttl_secs,
         )
         .await?;
-    let max = state.config.uploads.max_pending_per_user;
-    if !state.store.insert_pending_image(&image, max).await? {
-        let pending = state.store.count_pending(owner).await?;
-        return Err(Error::new(
-            crate::error::Code::RateLimited,
-            format!(
-                "you have {pending} unfinished uploads (the limit is {max}); complete or delete them first"
-            ),
-        ));
+    let limits = UploadLimits {
+        max_pending: state.config.uploads.max_pending_per_user,
+        per_minute: state.config.uploads.per_minute,
+    };
+    match state
+        .store
+        .insert_pending_image(&image, limits, ms(now))
+        .await?
+    {
+        Admission::Admitted => {}
+        Admission::RateLimited { retry_after_secs } => {
+            return Err(Error::new(
+                Code::RateLimited,
+                format!(
+                    "too many uploads: at most {} a minute; try again in {retry_after_secs} s",
+                    limits.per_minute
+                ),
+            ));
+        }
+        Admission::TooManyPending { pending } => {
+            return Err(Error::new(
+                Code::RateLimited,
+                format!(
+                    "you have {pending} unfinished uploads (the limit is {}); complete or delete them first",
+                    limits.max_pending
+                ),
+            ));
+        }
     }
     state.metrics.uploads_created.inc();
     Ok((image, put))
@@ -152,7 +172,7 @@ pub async fn set_visibility(
         .await?;
     state.links.forget(&image.key);
     if image.status == ImageStatus::Ready && narrower(visibility, image.visibility) {
-        state.invalidations.queue_key(&image.key);
+        state.invalidations.queue_key(&image.key, now).await?;
     }
     Ok(updated)
 }
@@ -186,7 +206,7 @@ pub async fn delete_image(
     }
     state.links.forget(&image.key);
     if image.status == ImageStatus::Ready {
-        state.invalidations.queue_key(&image.key);
+        state.invalidations.queue_key(&image.key, now).await?;
     }
     Ok(request)
 }
@@ -204,14 +224,26 @@ pub struct Reaped {
     pub errors: u32,
 }
 
-/// One reaper pass at `now`.
+/// How long a pass holds the images it claimed. Longer than any pass takes (each S3 call is
+/// bounded by the SDK's operation timeout); a pass that died is taken over after it, and an image
+/// a pass failed on is retried then.
+pub const REAP_CLAIM_SECS: u64 = 300;
+
+/// One reaper pass at `now`: it claims its images first, so passes on other replicas (or a
+/// second one here) never do the same image's work; everything it does to an image can be done
+/// again after a crash (an S3 DELETE of a missing object succeeds, a missing row is no error).
 pub async fn reap(state: &AppState, now: Epoch) -> Result<Reaped, Error> {
     let cutoff = now
         .seconds()
         .saturating_sub(state.config.uploads.abandon_after_secs);
-    let batch = state.config.reaper.batch.max(1);
+    let claim = ReapClaim {
+        pending_before_ms: ms(Epoch(cutoff)),
+        now_ms: ms(now),
+        until_ms: ms(Epoch(now.seconds().saturating_add(REAP_CLAIM_SECS))),
+        limit: state.config.reaper.batch.max(1),
+    };
     let mut done = Reaped::default();
-    for image in state.store.reapable(ms(Epoch(cutoff)), batch).await? {
+    for image in state.store.claim_reapable(claim).await? {
         // An abandoned upload is hidden first, so a completeUpload racing the reaper loses.
         if image.status == ImageStatus::Pending
             && state
@@ -242,6 +274,17 @@ pub async fn reap(state: &AppState, now: Epoch) -> Result<Reaped, Error> {
             (Ok(()), ImageStatus::Failed) => done.failed += 1,
             (Ok(()), _) => done.deleted += 1,
         }
+    }
+    for (kind, n) in [
+        ("deleted", done.deleted),
+        ("abandoned", done.abandoned),
+        ("failed", done.failed),
+    ] {
+        state
+            .metrics
+            .reaped
+            .with_label_values(&[kind])
+            .inc_by(u64::from(n));
     }
     Ok(done)
 }

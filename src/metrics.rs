@@ -23,6 +23,10 @@ pub struct Metrics {
     pub auth_failures: IntCounterVec,
     /// Upload tickets handed out.
     pub uploads_created: IntCounter,
+    /// Images the reaper finished, by what they were (`deleted`, `abandoned`, `failed`).
+    pub reaped: IntCounterVec,
+    /// Paths this replica sent to CloudFront in accepted invalidations.
+    pub invalidation_paths_sent: IntCounter,
 }
 
 impl Metrics {
@@ -70,7 +74,20 @@ impl Metrics {
             "mediagate_upload_tickets_total",
             "Presigned upload tickets handed out",
         )?;
+        let reaped = IntCounterVec::new(
+            Opts::new(
+                "mediagate_reaped_images_total",
+                "Images the reaper finished, by what they were",
+            ),
+            &["kind"],
+        )?;
+        let invalidation_paths_sent = IntCounter::new(
+            "mediagate_invalidation_paths_sent_total",
+            "Paths sent to CloudFront in accepted invalidations",
+        )?;
         registry.register(Box::new(uploads_created.clone()))?;
+        registry.register(Box::new(reaped.clone()))?;
+        registry.register(Box::new(invalidation_paths_sent.clone()))?;
         registry.register(Box::new(http_requests.clone()))?;
         registry.register(Box::new(links_signed.clone()))?;
         registry.register(Box::new(cache_hits.clone()))?;
@@ -86,6 +103,8 @@ impl Metrics {
             signing_seconds,
             auth_failures,
             uploads_created,
+            reaped,
+            invalidation_paths_sent,
         })
     }
 

@@ -13,7 +13,7 @@ use crate::links::Linker;
 use crate::metrics::Metrics;
 use crate::s3::ObjectStore;
 use crate::store::{Store, StoreError, User, UserId};
-use crate::upload::{RateLimiter, UploadRules};
+use crate::upload::UploadRules;
 
 /// Everything a request may need.
 pub struct AppState {
@@ -40,8 +40,6 @@ pub struct AppState {
     pub objects: ObjectStore,
     /// What may be uploaded.
     pub upload_rules: UploadRules,
-    /// How often each user may ask for an upload ticket.
-    pub upload_limiter: RateLimiter,
     /// CloudFront invalidations (a no-op unless enabled).
     pub invalidations: InvalidationQueue,
     /// Servers dev mode runs beside the service (the embedded S3); they stop with the state.

@@ -1,15 +1,11 @@
-//! What `createUpload` accepts: content types, sizes, checksums and file names, and how often.
-//! Pure rules (the rate limiter takes `now`), so every refusal is a unit test away.
-
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+//! What `createUpload` accepts: content types, sizes, checksums and file names. Pure rules, so
+//! every refusal is a unit test away. How often a user may upload is counted in the store
+//! (`Store::insert_pending_image`), where every replica sees the same count.
 
 use unicode_normalization::UnicodeNormalization as _;
 
-use crate::cloudfront::Epoch;
 use crate::config::UploadConfig;
-use crate::error::{Code, Error};
-use crate::store::UserId;
+use crate::error::Error;
 
 /// Longest sanitised file name, in bytes (the key adds two ids and two slashes).
 pub const MAX_FILENAME_BYTES: usize = 120;
@@ -172,66 +168,10 @@ fn cap_keeping_extension(name: &str, max: usize) -> String {
     format!("{}{ext}", &stem[..cut])
 }
 
-/// Per-user rate limit: a token bucket holding `per_minute` tokens, refilled at `per_minute` a
-/// minute. State for a user is dropped after two idle minutes (a full bucket again).
-#[derive(Debug, Clone)]
-pub struct RateLimiter {
-    per_minute: u32,
-    buckets: moka::sync::Cache<UserId, Arc<Mutex<Bucket>>>,
-}
-
-#[derive(Debug)]
-struct Bucket {
-    tokens: f64,
-    at: u64,
-}
-
-impl RateLimiter {
-    /// A limiter allowing `per_minute` calls a minute per user.
-    pub fn new(per_minute: u32) -> RateLimiter {
-        RateLimiter {
-            per_minute: per_minute.max(1),
-            buckets: moka::sync::Cache::builder()
-                .max_capacity(1_000_000)
-                .time_to_idle(Duration::from_secs(120))
-                .build(),
-        }
-    }
-
-    /// Takes one token for `user` at `now`, or says when to come back (`RATE_LIMITED`).
-    pub fn take(&self, user: &UserId, now: Epoch) -> Result<(), Error> {
-        let capacity = f64::from(self.per_minute);
-        let bucket = self.buckets.get_with_by_ref(user, || {
-            Arc::new(Mutex::new(Bucket {
-                tokens: capacity,
-                at: now.seconds(),
-            }))
-        });
-        let mut b = bucket
-            .lock()
-            .map_err(|_| Error::internal(anyhow::anyhow!("rate limiter lock poisoned")))?;
-        let rate = capacity / 60.0;
-        let elapsed = now.seconds().saturating_sub(b.at) as f64;
-        b.tokens = (b.tokens + elapsed * rate).min(capacity);
-        b.at = b.at.max(now.seconds());
-        if b.tokens >= 1.0 {
-            b.tokens -= 1.0;
-            return Ok(());
-        }
-        let wait = ((1.0 - b.tokens) / rate).ceil().max(1.0);
-        Err(Error::new(
-            Code::RateLimited,
-            format!(
-                "too many uploads: at most {} a minute; try again in {wait} s",
-                self.per_minute
-            ),
-        ))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Code;
 
     fn rules() -> UploadRules {
         UploadRules::new(&UploadConfig::default())
@@ -338,30 +278,5 @@ mod tests {
         assert_eq!(sum, [0xab; 32]);
         let b64 = crate::s3::standard_base64(&[0xab; 32]);
         assert_eq!(parse_sha256(&b64).unwrap(), [0xab; 32]);
-    }
-
-    #[test]
-    fn the_rate_limiter_allows_a_burst_then_refills() {
-        let limiter = RateLimiter::new(3);
-        let alice = UserId::parse("alice").unwrap();
-        let bob = UserId::parse("bob").unwrap();
-        let t = Epoch(1000);
-        for _ in 0..3 {
-            limiter.take(&alice, t).unwrap();
-        }
-        let err = limiter.take(&alice, t).unwrap_err();
-        assert_eq!(err.code(), Code::RateLimited);
-        assert!(
-            err.message().contains("try again in 20 s"),
-            "{}",
-            err.message()
-        );
-        // Others are not affected.
-        limiter.take(&bob, t).unwrap();
-        // 20 s later one token is back, and only one.
-        limiter.take(&alice, Epoch(1020)).unwrap();
-        assert!(limiter.take(&alice, Epoch(1020)).is_err());
-        // A clock that steps back never mints tokens.
-        assert!(limiter.take(&alice, Epoch(900)).is_err());
     }
 }

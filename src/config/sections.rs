@@ -337,6 +337,9 @@ pub struct InvalidationConfig {
     pub max_paths_per_batch: usize,
     /// Most paths in flight (CloudFront allows 3000 per distribution).
     pub max_paths_in_flight: usize,
+    /// Another endpoint for CloudFront's API: a stand-in such as moto's server (tests, local
+    /// runs). Unset: CloudFront itself.
+    pub endpoint_url: Option<String>,
 }
 
 impl Default for InvalidationConfig {
@@ -347,6 +350,7 @@ impl Default for InvalidationConfig {
             interval_secs: 30,
             max_paths_per_batch: 1000,
             max_paths_in_flight: 3000,
+            endpoint_url: None,
         }
     }
 }

@@ -5,8 +5,8 @@ use std::fmt;
 use async_trait::async_trait;
 
 use super::{
-    Befriend, FriendRequest, Image, ImageId, ImageStatus, PageAfter, StoreError, User, UserId,
-    Visibility,
+    Admission, BatchClaim, BatchInProgress, Befriend, FriendRequest, Image, ImageId, ImageStatus,
+    OutboxBacklog, PageAfter, ReapClaim, StoreError, UploadLimits, User, UserId, Visibility,
 };
 
 /// The metadata store. Every method is one round trip (or one transaction).
@@ -92,14 +92,17 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// Inserts an image; `Conflict` when the id or key exists.
     async fn insert_image(&self, image: &Image) -> Result<(), StoreError>;
 
-    /// Inserts a PENDING upload unless its owner already has `max_pending` PENDING images; the
-    /// count and the insert are one atomic step, so parallel calls never pass the cap. `false`
-    /// (and nothing written) at the cap.
+    /// Inserts a PENDING upload if its owner may have one more at `now_ms`: one of their
+    /// `per_minute` tickets is left, and they have fewer than `max_pending` PENDING images. The
+    /// ticket, the count and the insert are one transaction, so parallel calls (from any
+    /// number of replicas) never pass either limit. Nothing is written when refused (but a
+    /// refusal for the cap still uses the ticket, as a successful one would).
     async fn insert_pending_image(
         &self,
         image: &Image,
-        max_pending: u32,
-    ) -> Result<bool, StoreError>;
+        limits: UploadLimits,
+        now_ms: i64,
+    ) -> Result<Admission, StoreError>;
 
     /// Sets an image's visibility; returns the updated image, `None` when it does not exist.
     async fn set_visibility(
@@ -123,10 +126,51 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// How many PENDING images `owner` has.
     async fn count_pending(&self, owner: &UserId) -> Result<u64, StoreError>;
 
-    /// Up to `limit` images the reaper should finish: every DELETED one, and PENDING and FAILED
-    /// ones created before `pending_before_ms`; oldest first within each status.
-    async fn reapable(&self, pending_before_ms: i64, limit: u32) -> Result<Vec<Image>, StoreError>;
+    /// Claims, until `claim.until_ms`, up to `claim.limit` images the reaper should finish and
+    /// no other pass holds: every DELETED one, and PENDING and FAILED ones created before
+    /// `claim.pending_before_ms`; oldest first. A claimed image is not handed out again before
+    /// its claim lapses, so concurrent passes never share one.
+    async fn claim_reapable(&self, claim: ReapClaim) -> Result<Vec<Image>, StoreError>;
 
     /// Removes an image's row for good; `false` when there was none.
     async fn remove_image(&self, id: &ImageId) -> Result<bool, StoreError>;
+
+    /// Queues a CloudFront invalidation of `path` (durably: it is sent even if this process
+    /// dies). A path already waiting is not queued twice.
+    async fn queue_invalidation(&self, path: &str, now_ms: i64) -> Result<(), StoreError>;
+
+    /// Claims the paths of one batch, oldest first: at most `max_paths`, and no more than leave
+    /// the paths in flight (every replica's) within `max_in_flight`. Batches left unconfirmed
+    /// by a dead sender are released first. Empty when nothing is due or there is no room;
+    /// otherwise the batch is recorded and counts against the budget until it is confirmed
+    /// failed or complete.
+    async fn claim_invalidations(&self, claim: BatchClaim<'_>) -> Result<Vec<String>, StoreError>;
+
+    /// CloudFront accepted batch `reference` as invalidation `cloudfront_id`: its paths are done.
+    async fn invalidation_sent(
+        &self,
+        reference: &str,
+        cloudfront_id: &str,
+    ) -> Result<(), StoreError>;
+
+    /// Sending batch `reference` failed at `now_ms`: its paths wait again, with a backoff that
+    /// grows with each path's failures (`backoff_ms` × attempts², at most 100 × `backoff_ms`).
+    async fn invalidation_failed(
+        &self,
+        reference: &str,
+        now_ms: i64,
+        backoff_ms: i64,
+    ) -> Result<(), StoreError>;
+
+    /// Up to `limit` batches CloudFront has accepted and not yet reported complete.
+    async fn invalidations_in_progress(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<BatchInProgress>, StoreError>;
+
+    /// CloudFront reports batch `reference` complete: its paths leave the in-flight budget.
+    async fn invalidation_completed(&self, reference: &str) -> Result<(), StoreError>;
+
+    /// How many paths wait and how many are in flight.
+    async fn outbox_backlog(&self) -> Result<OutboxBacklog, StoreError>;
 }

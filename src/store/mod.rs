@@ -9,6 +9,8 @@
 //!   the same way on both (writes, friendships).
 //! - `sqlite/`, `postgres/`: connecting, and what differs (SQLite reads on the caller's thread;
 //!   PostgreSQL's row locks).
+//! - `shared.rs`: what replicas share through the store (upload allowance, reaper claims, the
+//!   invalidation outbox).
 //! - `seed.rs`: the benchmark dataset, loaded in bulk; outside [`Store`], which holds only what the
 //!   service does.
 //!
@@ -21,6 +23,7 @@ mod error;
 mod model;
 mod postgres;
 mod seed;
+mod shared;
 mod sql;
 mod sqlite;
 
@@ -31,6 +34,7 @@ pub use model::{
 };
 pub use postgres::PostgresStore;
 pub use seed::{Seed, SeedReport};
+pub use shared::{Admission, BatchClaim, BatchInProgress, OutboxBacklog, ReapClaim, UploadLimits};
 pub use sqlite::SqliteStore;
 
 /// The backend a database URL names.

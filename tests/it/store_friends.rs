@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use mediagate::store::{
-    Befriend, FriendRequest, Image, ImageId, ImageStatus, Store, UserId, Visibility,
+    Admission, Befriend, FriendRequest, Image, ImageId, ImageStatus, Store, UploadLimits, UserId,
+    Visibility,
 };
 
 fn uid(s: &str) -> UserId {
@@ -203,6 +204,12 @@ fn pending(owner: &str, n: usize) -> Image {
 }
 
 /// Parallel uploads never pass the cap on PENDING images: the count and the insert are one step.
+/// A cap of 20 PENDING uploads, and tickets enough not to get in its way.
+const LIMITS: UploadLimits = UploadLimits {
+    max_pending: 20,
+    per_minute: 1000,
+};
+
 pub async fn pending_cap(store: Arc<dyn Store>) {
     let owner = user(&*store, "paula").await;
     let tasks: Vec<_> = (0..30)
@@ -210,8 +217,8 @@ pub async fn pending_cap(store: Arc<dyn Store>) {
             let store = Arc::clone(&store);
             tokio::spawn(async move {
                 let image = pending("paula", n);
-                let inserted = store.insert_pending_image(&image, 20).await.unwrap();
-                inserted.then_some(image.id)
+                let admission = store.insert_pending_image(&image, LIMITS, 1).await.unwrap();
+                (admission == Admission::Admitted).then_some(image.id)
             })
         })
         .collect();
@@ -227,17 +234,19 @@ pub async fn pending_cap(store: Arc<dyn Store>) {
         .await
         .unwrap()
         .unwrap();
-    assert!(
+    assert_eq!(
         store
-            .insert_pending_image(&pending("paula", 40), 20)
+            .insert_pending_image(&pending("paula", 40), LIMITS, 3)
             .await
-            .unwrap()
+            .unwrap(),
+        Admission::Admitted
     );
-    assert!(
-        !store
-            .insert_pending_image(&pending("paula", 41), 20)
+    assert_eq!(
+        store
+            .insert_pending_image(&pending("paula", 41), LIMITS, 4)
             .await
-            .unwrap()
+            .unwrap(),
+        Admission::TooManyPending { pending: 20 }
     );
     assert_eq!(store.count_pending(&owner).await.unwrap(), 20);
     assert!(

@@ -8,7 +8,7 @@ use std::str::FromStr;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgQueryResult};
 use sqlx::{Pool, Postgres, Row as _, Transaction};
 
-use super::sql::{Dialect, Page, Sql, impl_store};
+use super::sql::{Dialect, Page, Sql, impl_store, statements};
 use super::{Image, ImageId, ImageStatus, PageAfter, StoreError, User, UserId, Visibility};
 
 mod seed;
@@ -29,8 +29,6 @@ impl std::fmt::Debug for PostgresStore {
 }
 
 impl Dialect for Postgres {
-    const ONE_WRITER: bool = false;
-
     /// Locks both users' rows, in id order so two transactions on the same pair cannot deadlock:
     /// what one of them reads about the pair (and the asker's request and upload counts) then
     /// holds until it commits. Each later statement sees what the previous holder committed
@@ -52,7 +50,26 @@ impl Dialect for Postgres {
     fn rows_affected(result: &PgQueryResult) -> u64 {
         result.rows_affected()
     }
+
+    const CLAIM_REAPABLE: &'static str = statements::CLAIM_REAPABLE_POSTGRES;
+
+    /// A transaction-scoped advisory lock: released at commit, or when a dying replica's
+    /// connection closes, so a crash can never leave it held.
+    async fn begin_outbox(
+        pool: &Pool<Postgres>,
+    ) -> Result<Transaction<'static, Postgres>, StoreError> {
+        let mut tx = pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(OUTBOX_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx)
+    }
 }
+
+/// The advisory lock key of the invalidation outbox's claims ("mgoutbox" in ASCII; any fixed
+/// number no other application on the database uses).
+const OUTBOX_LOCK: i64 = 0x6d67_6f75_7462_6f78;
 
 impl PostgresStore {
     /// Connects to `url` (`postgres://…` or `postgresql://…`) and runs the migrations.

@@ -1,5 +1,6 @@
 //! What the two SQL backends share: the statement texts ([`statements`]), the row decoder
-//! ([`rows`]), and [`Sql`], which runs every statement that works the same way on both.
+//! ([`rows`]), and [`Sql`], which runs every statement that works the same way on both
+//! (friendships in `friends`, the state replicas share in `shared`).
 //!
 //! [`Sql`] is generic over the sqlx database; the few things that differ (how a transaction
 //! keeps what it read true, reading a statement's row count) are the [`Dialect`] each backend
@@ -14,6 +15,7 @@ use super::{Image, ImageId, ImageStatus, PageAfter, StoreError, User, UserId, Vi
 
 mod friends;
 pub(in crate::store) mod rows;
+mod shared;
 pub(in crate::store) mod statements;
 mod store_impl;
 #[cfg(test)]
@@ -25,10 +27,6 @@ pub(in crate::store) use store_impl::impl_store;
 
 /// What differs between the databases, for the statements [`Sql`] runs.
 pub(in crate::store) trait Dialect: Database {
-    /// Whether one statement on its own is already serialised against every other writer
-    /// (SQLite: one writer at a time), so a read-then-insert in one statement needs no lock.
-    const ONE_WRITER: bool;
-
     /// Begins a transaction in which what is read about the users `a` and `b` (their friendship,
     /// the requests between them, the requests and images they own) stays true until it commits.
     fn begin_for_users(
@@ -39,6 +37,15 @@ pub(in crate::store) trait Dialect: Database {
 
     /// How many rows a statement changed.
     fn rows_affected(result: &Self::QueryResult) -> u64;
+
+    /// The reaper's claim statement ([`statements::CLAIM_REAPABLE_POSTGRES`] or `_SQLITE`).
+    const CLAIM_REAPABLE: &'static str;
+
+    /// Begins a transaction that no other claim of invalidation paths runs beside (in any
+    /// process), so the in-flight budget it reads stays true until it commits.
+    fn begin_outbox(
+        pool: &Pool<Self>,
+    ) -> impl Future<Output = Result<Transaction<'static, Self>, StoreError>> + Send;
 }
 
 /// The statements both backends run the same way, over a pool of either database.
@@ -183,36 +190,6 @@ where
         Ok(())
     }
 
-    pub(in crate::store) async fn insert_pending_image(
-        &self,
-        image: &Image,
-        max_pending: u32,
-    ) -> Result<bool, StoreError> {
-        let query = sqlx::query(sql::INSERT_PENDING_IMAGE)
-            .bind(image.id.as_str())
-            .bind(image.owner_id.as_str())
-            .bind(image.key.as_str())
-            .bind(image.visibility.as_str())
-            .bind(image.content_type.as_str())
-            .bind(image.size)
-            .bind(image.sha256.as_deref())
-            .bind(image.created_at_ms)
-            .bind(image.updated_at_ms)
-            .bind(i64::from(max_pending));
-        let conflict = |e| conflict_or_database(e, || format!("image {}", image.id));
-        let result = if DB::ONE_WRITER {
-            query.execute(&self.pool).await.map_err(conflict)?
-        } else {
-            // The owner's row lock orders concurrent uploads of one user.
-            let owner = &image.owner_id;
-            let mut tx = DB::begin_for_users(&self.pool, owner, owner).await?;
-            let result = query.execute(&mut *tx).await.map_err(conflict)?;
-            tx.commit().await?;
-            result
-        };
-        Ok(DB::rows_affected(&result) > 0)
-    }
-
     pub(in crate::store) async fn set_visibility(
         &self,
         id: &ImageId,
@@ -251,19 +228,6 @@ where
             .fetch_one(&self.pool)
             .await?;
         Ok(u64::try_from(row.int(0)?).unwrap_or(0))
-    }
-
-    pub(in crate::store) async fn reapable(
-        &self,
-        pending_before_ms: i64,
-        limit: u32,
-    ) -> Result<Vec<Image>, StoreError> {
-        let rows = sqlx::query(sql::REAPABLE)
-            .bind(pending_before_ms)
-            .bind(i64::from(limit))
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(rows::image).collect()
     }
 
     pub(in crate::store) async fn remove_image(&self, id: &ImageId) -> Result<bool, StoreError> {

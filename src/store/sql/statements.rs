@@ -90,9 +90,10 @@ pub(in crate::store) const INSERT_IMAGE: &str = concat!(
     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
 );
 
-/// A PENDING image, unless its owner ($2) has $10 PENDING ones already. One statement: on SQLite
-/// the write lock is taken before the count runs; on PostgreSQL the caller holds the owner's row
-/// lock, and this new statement counts what the previous holder committed (READ COMMITTED).
+/// A PENDING image, unless its owner ($2) has $10 PENDING ones already. Run in the transaction of
+/// the upload ticket: on SQLite the write lock is taken before the count runs; on PostgreSQL the
+/// owner's row lock is held, and this new statement counts what the previous holder committed
+/// (READ COMMITTED).
 pub(in crate::store) const INSERT_PENDING_IMAGE: &str = concat!(
     "INSERT INTO images (",
     image_columns!(),
@@ -114,21 +115,135 @@ pub(in crate::store) const SET_STATUS: &str = concat!(
 pub(in crate::store) const COUNT_PENDING: &str =
     "SELECT COUNT(*) FROM images WHERE owner_id = $1 AND status = 'PENDING'";
 
-/// Three index range scans (one per status), each already in order.
-pub(in crate::store) const REAPABLE: &str = concat!(
-    "SELECT * FROM (SELECT ",
-    image_columns!(),
-    " FROM images WHERE status = 'DELETED' ORDER BY created_at_ms LIMIT $2) AS d",
-    " UNION ALL SELECT * FROM (SELECT ",
-    image_columns!(),
-    " FROM images WHERE status = 'FAILED' AND created_at_ms < $1 ORDER BY created_at_ms LIMIT $2) AS f",
-    " UNION ALL SELECT * FROM (SELECT ",
-    image_columns!(),
-    " FROM images WHERE status = 'PENDING' AND created_at_ms < $1 ORDER BY created_at_ms LIMIT $2) AS p",
-    " LIMIT $2"
+// The upload allowance: a token bucket per user ($1) at $2 ms, holding at most $3 thousandths
+// of a token and refilling $4 tokens a minute ($4 / 60 thousandths a millisecond). A clock that
+// steps back refills nothing; more than a minute refills what a minute does (a full bucket, and no
+// overflow however large $4 is). CASE, not LEAST/GREATEST or two-argument MIN/MAX: one spelling for
+// both databases.
+macro_rules! elapsed_ms {
+    () => {
+        concat!(
+            "(CASE WHEN $2 - upload_allowance.at_ms > 60000 THEN 60000",
+            " WHEN $2 > upload_allowance.at_ms THEN $2 - upload_allowance.at_ms ELSE 0 END)"
+        )
+    };
+}
+macro_rules! refilled {
+    () => {
+        concat!(
+            "(CASE WHEN upload_allowance.tokens_milli + ",
+            elapsed_ms!(),
+            " * $4 / 60 > $3 THEN $3 ELSE upload_allowance.tokens_milli + ",
+            elapsed_ms!(),
+            " * $4 / 60 END)"
+        )
+    };
+}
+
+/// Takes one upload token for $1 if it has one: returns the tokens left (thousandths) and
+/// whether one was taken. The row lock this upsert takes orders one user's concurrent uploads on
+/// PostgreSQL until the transaction commits.
+pub(in crate::store) const TAKE_UPLOAD_TOKEN: &str = concat!(
+    "INSERT INTO upload_allowance (user_id, tokens_milli, at_ms, admitted)",
+    " VALUES ($1, $3 - 1000, $2, 1)",
+    " ON CONFLICT (user_id) DO UPDATE SET",
+    " tokens_milli = CASE WHEN ",
+    refilled!(),
+    " >= 1000 THEN ",
+    refilled!(),
+    " - 1000 ELSE ",
+    refilled!(),
+    " END,",
+    " admitted = CASE WHEN ",
+    refilled!(),
+    " >= 1000 THEN 1 ELSE 0 END,",
+    " at_ms = CASE WHEN $2 > upload_allowance.at_ms THEN $2 ELSE upload_allowance.at_ms END",
+    " RETURNING tokens_milli, admitted"
 );
 
+/// The images the reaper should finish (every DELETED one; PENDING and FAILED ones created
+/// before $1) that nobody has claimed at $2, claimed until $3, at most $4, oldest first. `$lock`
+/// is PostgreSQL's `FOR UPDATE SKIP LOCKED` (two replicas' passes claim different rows without
+/// waiting for each other) or nothing on SQLite, whose one writer already serialises the claim.
+macro_rules! claim_reapable {
+    ($lock:expr) => {
+        concat!(
+            "UPDATE images SET claimed_until_ms = $3 WHERE id IN (SELECT id FROM images",
+            " WHERE claimed_until_ms < $2 AND (status = 'DELETED'",
+            " OR (status IN ('PENDING', 'FAILED') AND created_at_ms < $1))",
+            " ORDER BY created_at_ms LIMIT $4",
+            $lock,
+            ") RETURNING ",
+            image_columns!()
+        )
+    };
+}
+pub(in crate::store) const CLAIM_REAPABLE_POSTGRES: &str =
+    claim_reapable!(" FOR UPDATE SKIP LOCKED");
+pub(in crate::store) const CLAIM_REAPABLE_SQLITE: &str = claim_reapable!("");
+
 pub(in crate::store) const REMOVE_IMAGE: &str = "DELETE FROM images WHERE id = $1";
+
+// The CloudFront invalidation outbox.
+
+/// Queues path $1 at $2. A path already waiting stays as it is (its backoff too); one claimed
+/// into a batch being sent is taken back out and waits again, since the change that queued it
+/// again may have come after the batch was read.
+pub(in crate::store) const QUEUE_INVALIDATION: &str =
+    "INSERT INTO invalidation_paths (path, queued_at_ms, attempts, next_attempt_ms, batch)
+     VALUES ($1, $2, 0, $2, NULL)
+     ON CONFLICT (path) DO UPDATE SET
+       next_attempt_ms = CASE WHEN invalidation_paths.batch IS NULL
+         THEN invalidation_paths.next_attempt_ms ELSE excluded.next_attempt_ms END,
+       batch = NULL";
+
+/// Batches never confirmed as sent, created before $1 (their sender died): their paths wait again.
+pub(in crate::store) const RELEASE_STALE_PATHS: &str = "UPDATE invalidation_paths SET batch = NULL
+     WHERE batch IN (SELECT reference FROM invalidation_batches
+                     WHERE cloudfront_id IS NULL AND created_at_ms < $1)";
+pub(in crate::store) const DROP_STALE_BATCHES: &str =
+    "DELETE FROM invalidation_batches WHERE cloudfront_id IS NULL AND created_at_ms < $1";
+
+/// Paths in batches being sent or in progress: the in-flight budget used. (The CAST: PostgreSQL's
+/// SUM of BIGINT is NUMERIC.)
+pub(in crate::store) const PATHS_IN_FLIGHT: &str =
+    "SELECT CAST(COALESCE(SUM(paths), 0) AS BIGINT) FROM invalidation_batches";
+
+/// Claims up to $3 paths due at $2 into batch $1, oldest first.
+pub(in crate::store) const CLAIM_PATHS: &str = "UPDATE invalidation_paths SET batch = $1
+     WHERE path IN (SELECT path FROM invalidation_paths
+                    WHERE batch IS NULL AND next_attempt_ms <= $2
+                    ORDER BY queued_at_ms, path LIMIT $3)
+     RETURNING path";
+
+pub(in crate::store) const INSERT_BATCH: &str =
+    "INSERT INTO invalidation_batches (reference, paths, created_at_ms, cloudfront_id)
+     VALUES ($1, $2, $3, NULL)";
+
+/// Batch $1 was accepted by CloudFront as invalidation $2.
+pub(in crate::store) const BATCH_SENT: &str =
+    "UPDATE invalidation_batches SET cloudfront_id = $2 WHERE reference = $1";
+pub(in crate::store) const DELETE_BATCH_PATHS: &str =
+    "DELETE FROM invalidation_paths WHERE batch = $1";
+
+/// Batch $1 failed at $2: its paths wait again, each for $3 ms × the square of its attempts so
+/// far (at most 100 × $3), so a path CloudFront keeps refusing is tried less and less often.
+pub(in crate::store) const BATCH_FAILED: &str = "UPDATE invalidation_paths SET batch = NULL,
+       attempts = attempts + 1,
+       next_attempt_ms = $2 + $3 * CASE WHEN attempts >= 9 THEN 100
+                                        ELSE (attempts + 1) * (attempts + 1) END
+     WHERE batch = $1";
+pub(in crate::store) const DELETE_BATCH: &str =
+    "DELETE FROM invalidation_batches WHERE reference = $1";
+
+/// Batches CloudFront has accepted and not yet reported complete, oldest first.
+pub(in crate::store) const BATCHES_IN_PROGRESS: &str =
+    "SELECT reference, cloudfront_id FROM invalidation_batches
+     WHERE cloudfront_id IS NOT NULL ORDER BY created_at_ms, reference LIMIT $1";
+
+/// Paths waiting (not in a batch).
+pub(in crate::store) const PATHS_WAITING: &str =
+    "SELECT count(*) FROM invalidation_paths WHERE batch IS NULL";
 
 // Friendships.
 
@@ -185,8 +300,21 @@ pub(in crate::store) const ALL: &[&str] = &[
     SET_VISIBILITY,
     SET_STATUS,
     COUNT_PENDING,
-    REAPABLE,
+    TAKE_UPLOAD_TOKEN,
+    CLAIM_REAPABLE_SQLITE,
     REMOVE_IMAGE,
+    QUEUE_INVALIDATION,
+    RELEASE_STALE_PATHS,
+    DROP_STALE_BATCHES,
+    PATHS_IN_FLIGHT,
+    CLAIM_PATHS,
+    INSERT_BATCH,
+    BATCH_SENT,
+    DELETE_BATCH_PATHS,
+    BATCH_FAILED,
+    DELETE_BATCH,
+    BATCHES_IN_PROGRESS,
+    PATHS_WAITING,
     REQUEST_EXISTS,
     TAKE_REQUEST,
     INSERT_REQUEST,

@@ -67,9 +67,10 @@ macro_rules! impl_store {
             async fn insert_pending_image(
                 &self,
                 image: &$crate::store::Image,
-                max_pending: u32,
-            ) -> Result<bool, $crate::store::StoreError> {
-                self.sql.insert_pending_image(image, max_pending).await
+                limits: $crate::store::UploadLimits,
+                now_ms: i64,
+            ) -> Result<$crate::store::Admission, $crate::store::StoreError> {
+                self.sql.insert_pending_image(image, limits, now_ms).await
             }
 
             async fn set_visibility(
@@ -95,12 +96,43 @@ macro_rules! impl_store {
                 self.sql.count_pending(owner).await
             }
 
-            async fn reapable(&self, pending_before_ms: i64, limit: u32) -> Result<Vec<$crate::store::Image>, $crate::store::StoreError> {
-                self.sql.reapable(pending_before_ms, limit).await
+            async fn claim_reapable(&self, claim: $crate::store::ReapClaim) -> Result<Vec<$crate::store::Image>, $crate::store::StoreError> {
+                self.sql.claim_reapable(claim).await
             }
 
             async fn remove_image(&self, id: &$crate::store::ImageId) -> Result<bool, $crate::store::StoreError> {
                 self.sql.remove_image(id).await
+            }
+
+            async fn queue_invalidation(&self, path: &str, now_ms: i64) -> Result<(), $crate::store::StoreError> {
+                self.sql.queue_invalidation(path, now_ms).await
+            }
+
+            async fn claim_invalidations(
+                &self,
+                claim: $crate::store::BatchClaim<'_>,
+            ) -> Result<Vec<String>, $crate::store::StoreError> {
+                self.sql.claim_invalidations(claim).await
+            }
+
+            async fn invalidation_sent(&self, reference: &str, cloudfront_id: &str) -> Result<(), $crate::store::StoreError> {
+                self.sql.invalidation_sent(reference, cloudfront_id).await
+            }
+
+            async fn invalidation_failed(&self, reference: &str, now_ms: i64, backoff_ms: i64) -> Result<(), $crate::store::StoreError> {
+                self.sql.invalidation_failed(reference, now_ms, backoff_ms).await
+            }
+
+            async fn invalidations_in_progress(&self, limit: u32) -> Result<Vec<$crate::store::BatchInProgress>, $crate::store::StoreError> {
+                self.sql.invalidations_in_progress(limit).await
+            }
+
+            async fn invalidation_completed(&self, reference: &str) -> Result<(), $crate::store::StoreError> {
+                self.sql.invalidation_completed(reference).await
+            }
+
+            async fn outbox_backlog(&self) -> Result<$crate::store::OutboxBacklog, $crate::store::StoreError> {
+                self.sql.outbox_backlog().await
             }
         }
     };

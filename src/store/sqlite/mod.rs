@@ -15,7 +15,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Pool, Sqlite, Transaction};
 
-use super::sql::{Dialect, Page, Sql, impl_store};
+use super::sql::{Dialect, Page, Sql, impl_store, statements};
 use super::{Image, ImageId, ImageStatus, PageAfter, StoreError, User, UserId, Visibility};
 
 mod reader;
@@ -34,8 +34,6 @@ pub struct SqliteStore {
 }
 
 impl Dialect for Sqlite {
-    const ONE_WRITER: bool = true;
-
     async fn begin_for_users(
         pool: &Pool<Sqlite>,
         _a: &UserId,
@@ -48,6 +46,13 @@ impl Dialect for Sqlite {
 
     fn rows_affected(result: &SqliteQueryResult) -> u64 {
         result.rows_affected()
+    }
+
+    const CLAIM_REAPABLE: &'static str = statements::CLAIM_REAPABLE_SQLITE;
+
+    async fn begin_outbox(pool: &Pool<Sqlite>) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        // The write lock, as for the friendship transactions: one claim at a time.
+        Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 }
 

@@ -278,8 +278,10 @@ impl FakeCloudFront {
         let app = TestApp::spawn_in_with(dir, config, |state, clock| {
             state.invalidations = mediagate::invalidate::InvalidationQueue::start(
                 &state.config.invalidation,
+                Arc::clone(&state.store),
                 plane,
                 clock,
+                state.metrics.clone(),
             );
         })
         .await;

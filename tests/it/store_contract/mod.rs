@@ -16,6 +16,7 @@ mod corrupt_rows;
 mod images;
 mod query_plans;
 mod seed;
+mod shared;
 mod updates;
 mod users;
 
@@ -84,6 +85,10 @@ async fn contract(store: Arc<dyn Store>, seeder: &dyn Seed) {
     crate::store_friends::pending_cap(Arc::clone(&store)).await;
     updates::updates(&*store).await;
     updates::lifecycle(&*store).await;
+    shared::upload_allowance(&*store).await;
+    shared::parallel_allowance(Arc::clone(&store)).await;
+    shared::parallel_reaper_claims(Arc::clone(&store)).await;
+    shared::parallel_outbox_claims(Arc::clone(&store)).await;
     seed::seed(&*store, seeder).await;
 }
 

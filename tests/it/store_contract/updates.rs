@@ -1,6 +1,6 @@
 //! Updates of visibility and status, and the lifecycle the reaper walks.
 
-use mediagate::store::{Image, ImageStatus, Store, Visibility};
+use mediagate::store::{Image, ImageStatus, ReapClaim, Store, Visibility};
 
 use super::{ids, iid, image, uid};
 
@@ -95,14 +95,42 @@ pub(super) async fn lifecycle(store: &dyn Store) {
     assert_eq!(store.count_pending(&lee).await.unwrap(), 2);
     // Deleted images whatever their age; pending and failed ones only when older than the cutoff.
     // (Other parts of the suite left images of their own; only Lee's are looked at.)
-    let mut due = ids(&store.reapable(500, 100).await.unwrap())
-        .into_iter()
-        .filter(|id| id.starts_with("lee-"))
-        .map(str::to_owned)
-        .collect::<Vec<_>>();
-    due.sort();
-    assert_eq!(due, ["lee-d-new", "lee-f-old", "lee-p-old"]);
-    assert_eq!(store.reapable(500, 2).await.unwrap().len(), 2, "limit");
+    let claim = |now_ms: i64, limit: u32| ReapClaim {
+        pending_before_ms: 500,
+        now_ms,
+        until_ms: now_ms + 1000,
+        limit,
+    };
+    let lees = |images: Vec<Image>| {
+        let mut due = ids(&images)
+            .into_iter()
+            .filter(|id| id.starts_with("lee-"))
+            .map(str::to_owned)
+            .collect::<Vec<_>>();
+        due.sort();
+        due
+    };
+    let first = store.claim_reapable(claim(10_000, 2)).await.unwrap();
+    assert_eq!(first.len(), 2, "limit");
+    assert!(
+        first
+            .windows(2)
+            .all(|w| w[0].created_at_ms <= w[1].created_at_ms),
+        "oldest first"
+    );
+    // Once those claims lapse, everything due is claimed, by one claimer only.
+    let due = store.claim_reapable(claim(11_001, 100)).await.unwrap();
+    assert_eq!(lees(due), ["lee-d-new", "lee-f-old", "lee-p-old"]);
+    assert_eq!(
+        lees(store.claim_reapable(claim(11_500, 100)).await.unwrap()),
+        Vec::<String>::new(),
+        "claimed images are not handed out twice"
+    );
+    assert_eq!(
+        lees(store.claim_reapable(claim(12_002, 100)).await.unwrap()),
+        ["lee-d-new", "lee-f-old", "lee-p-old"],
+        "a lapsed claim (its claimer died) is taken over"
+    );
 
     // A transition from the wrong status changes nothing.
     assert_eq!(

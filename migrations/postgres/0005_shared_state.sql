@@ -1,0 +1,36 @@
+-- State the replicas share (issue 13): each user's upload allowance, the reaper's claims, and the
+-- CloudFront invalidation outbox. In the database, so that three replicas allow one user's
+-- limit (not three times it), reap each image once, and lose no invalidation when one dies.
+
+-- A token bucket per user, in thousandths of a token so the refill is integer arithmetic alike
+-- on both backends. `admitted` is whether the last take succeeded (the upsert returns it).
+CREATE TABLE upload_allowance (
+    user_id      TEXT COLLATE "C" NOT NULL PRIMARY KEY REFERENCES users (id),
+    tokens_milli BIGINT NOT NULL,
+    at_ms        BIGINT NOT NULL,
+    admitted     BIGINT NOT NULL
+);
+
+-- A reaper pass claims the images it will finish until this time; another replica skips them,
+-- and takes them over once the claim has lapsed (the claimer died).
+ALTER TABLE images ADD COLUMN claimed_until_ms BIGINT NOT NULL DEFAULT 0;
+
+-- Paths waiting for an invalidation, or claimed into a batch being sent (`batch`).
+CREATE TABLE invalidation_paths (
+    path            TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+    queued_at_ms    BIGINT NOT NULL,
+    attempts        BIGINT NOT NULL,
+    next_attempt_ms BIGINT NOT NULL,
+    batch           TEXT COLLATE "C"
+);
+CREATE INDEX invalidation_paths_due ON invalidation_paths (next_attempt_ms) WHERE batch IS NULL;
+CREATE INDEX invalidation_paths_by_batch ON invalidation_paths (batch) WHERE batch IS NOT NULL;
+
+-- Batches being sent (`cloudfront_id` NULL) or in progress at CloudFront: the sum of `paths` is
+-- the distribution's in-flight budget, shared by every replica.
+CREATE TABLE invalidation_batches (
+    reference     TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+    paths         BIGINT NOT NULL,
+    created_at_ms BIGINT NOT NULL,
+    cloudfront_id TEXT
+);
