@@ -9,8 +9,8 @@ use std::process::{Child, Command, Stdio};
 use mediagate::config::Config;
 
 pub const BUCKET: &str = "mediagate-test";
-const ACCESS_KEY: &str = "MGTESTACCESSKEY";
-const SECRET_KEY: &str = "mgtestsecretkey0123456789";
+pub const ACCESS_KEY: &str = "MGTESTACCESSKEY";
+pub const SECRET_KEY: &str = "mgtestsecretkey0123456789";
 
 pub struct S3Server {
     pub endpoint: String,
