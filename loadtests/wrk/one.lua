@@ -10,4 +10,5 @@ request = function()
   return wrk.format(nil, "/graphql", nil, body)
 end
 
+dofile("loadtests/wrk/auth.lua")
 dofile("loadtests/wrk/count_errors.lua")
