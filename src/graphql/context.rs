@@ -3,11 +3,13 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::access::{Relation, Viewer, may_see, needs_friendship_lookup, relation};
+use crate::access::{
+    Relation, Viewer, may_see, needs_friendship_lookup, relation, visible_visibilities,
+};
 use crate::cloudfront::Epoch;
 use crate::error::Error;
 use crate::state::AppState;
-use crate::store::{Image, ImageId, UserId};
+use crate::store::{GalleryQuery, Image, ImageId, ImageStatus, PageAfter, UserId};
 
 /// What resolvers see.
 #[derive(Debug)]
@@ -59,6 +61,62 @@ impl Context {
             }
         };
         Ok(relation(&self.viewer, owner, friends))
+    }
+
+    /// Up to `limit` of `owner`'s READY images the viewer may see, newest first, strictly after
+    /// `after`, and the viewer's relation to `owner`. One store round trip whoever asks: for a
+    /// signed-in visitor whose friendship is not known yet, the page and the friendship come
+    /// from one statement, which picks between the two visibility lists the access table gives.
+    pub async fn visible_page(
+        &self,
+        owner: &UserId,
+        after: Option<&PageAfter>,
+        limit: u32,
+    ) -> Result<(Vec<Image>, Relation), Error> {
+        let known = self
+            .friendships
+            .lock()
+            .ok()
+            .and_then(|m| m.get(owner).copied());
+        let viewer = self.viewer.user_id().filter(|_| known.is_none());
+        if let Some(viewer) = viewer.filter(|_| needs_friendship_lookup(&self.viewer, owner)) {
+            let (images, friends) = self
+                .state
+                .store
+                .gallery_for(GalleryQuery {
+                    owner,
+                    viewer,
+                    status: ImageStatus::Ready,
+                    if_friend: visible_visibilities(relation(&self.viewer, owner, true)),
+                    otherwise: visible_visibilities(relation(&self.viewer, owner, false)),
+                    after,
+                    limit,
+                })
+                .await?;
+            if let Some(f) = friends
+                && let Ok(mut m) = self.friendships.lock()
+            {
+                m.insert(owner.clone(), f);
+            }
+            // An empty page needs no relation; "not a friend" then shows nothing more.
+            return Ok((
+                images,
+                relation(&self.viewer, owner, friends.unwrap_or(false)),
+            ));
+        }
+        let relation = self.relation_to(owner).await?;
+        let images = self
+            .state
+            .store
+            .images_by_owner(
+                owner,
+                ImageStatus::Ready,
+                visible_visibilities(relation),
+                after,
+                limit,
+            )
+            .await?;
+        Ok((images, relation))
     }
 
     /// The image `id` names and the viewer's relation to its owner, if the viewer may see it;

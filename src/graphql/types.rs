@@ -126,18 +126,9 @@ impl UserNode {
             )));
         }
         let after = after.as_deref().map(decode_cursor).transpose()?;
-        let relation = context.relation_to(&self.0.id).await?;
         let limit = first as u32;
-        let mut images = context
-            .state
-            .store
-            .images_by_owner(
-                &self.0.id,
-                ImageStatus::Ready,
-                access::visible_visibilities(relation),
-                after.as_ref(),
-                limit + 1,
-            )
+        let (mut images, relation) = context
+            .visible_page(&self.0.id, after.as_ref(), limit + 1)
             .await?;
         let has_next_page = images.len() > limit as usize;
         images.truncate(limit as usize);

@@ -5,8 +5,9 @@ use std::fmt;
 use async_trait::async_trait;
 
 use super::{
-    Admission, BatchClaim, BatchInProgress, Befriend, FriendRequest, Image, ImageId, ImageStatus,
-    OutboxBacklog, PageAfter, ReapClaim, StoreError, UploadLimits, User, UserId, Visibility,
+    Admission, BatchClaim, BatchInProgress, Befriend, FriendRequest, GalleryQuery, Image, ImageId,
+    ImageStatus, OutboxBacklog, PageAfter, ReapClaim, StoreError, UploadLimits, User, UserId,
+    Visibility,
 };
 
 /// The metadata store. Every method is one round trip (or one transaction).
@@ -50,6 +51,15 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         after: Option<&PageAfter>,
         limit: u32,
     ) -> Result<Vec<Image>, StoreError>;
+
+    /// A page as `query.viewer` sees it, and whether they are the owner's friend (`None` when
+    /// the page is empty), in one statement: the images `images_by_owner` gives for
+    /// `query.if_friend` when they are friends, for `query.otherwise` when not. A gallery for a
+    /// signed-in visitor is then one round trip, as the owner's and an anonymous one are.
+    async fn gallery_for(
+        &self,
+        query: GalleryQuery<'_>,
+    ) -> Result<(Vec<Image>, Option<bool>), StoreError>;
 
     /// Whether `a` and `b` are friends (friendship is symmetric).
     async fn are_friends(&self, a: &UserId, b: &UserId) -> Result<bool, StoreError>;

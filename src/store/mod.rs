@@ -30,7 +30,8 @@ mod sqlite;
 pub use contract::Store;
 pub use error::StoreError;
 pub use model::{
-    Befriend, FriendRequest, Image, ImageId, ImageStatus, PageAfter, User, UserId, Visibility,
+    Befriend, FriendRequest, GalleryQuery, Image, ImageId, ImageStatus, PageAfter, User, UserId,
+    Visibility,
 };
 pub use postgres::PostgresStore;
 pub use seed::{Seed, SeedReport};

@@ -156,6 +156,27 @@ pub struct PageAfter {
     pub id: ImageId,
 }
 
+/// A page of an owner's images as a signed-in viewer who is not the owner sees it: which
+/// visibilities they see depends on whether they are the owner's friend, and the store finds
+/// that out in the same statement as the page.
+#[derive(Debug, Clone, Copy)]
+pub struct GalleryQuery<'a> {
+    /// Whose images.
+    pub owner: &'a UserId,
+    /// Who asks.
+    pub viewer: &'a UserId,
+    /// Which status.
+    pub status: ImageStatus,
+    /// The visibilities shown when the viewer is the owner's friend.
+    pub if_friend: &'a [Visibility],
+    /// The visibilities shown when not.
+    pub otherwise: &'a [Visibility],
+    /// Strictly after this, newest first.
+    pub after: Option<&'a PageAfter>,
+    /// Most images.
+    pub limit: u32,
+}
+
 /// A friend request waiting for an answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FriendRequest {

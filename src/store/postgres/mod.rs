@@ -9,7 +9,9 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgQueryResult};
 use sqlx::{Pool, Postgres, Row as _, Transaction};
 
 use super::sql::{Dialect, Page, Sql, impl_store, statements};
-use super::{Image, ImageId, ImageStatus, PageAfter, StoreError, User, UserId, Visibility};
+use super::{
+    GalleryQuery, Image, ImageId, ImageStatus, PageAfter, StoreError, User, UserId, Visibility,
+};
 
 mod seed;
 
@@ -107,6 +109,7 @@ impl PostgresStore {
                     owner,
                     status,
                     visibilities,
+                    viewer: None,
                     after,
                     limit,
                 },
@@ -153,10 +156,22 @@ impl_store!(PostgresStore, {
                 owner,
                 status,
                 visibilities,
+                viewer: None,
                 after,
                 limit,
             })
             .await
+    }
+
+    async fn gallery_for(
+        &self,
+        query: GalleryQuery<'_>,
+    ) -> Result<(Vec<Image>, Option<bool>), StoreError> {
+        let page = Page::from(query);
+        if page.shows_nothing() {
+            return Ok((Vec::new(), None));
+        }
+        self.sql.gallery_for(page).await
     }
 
     async fn are_friends(&self, a: &UserId, b: &UserId) -> Result<bool, StoreError> {

@@ -134,6 +134,19 @@ where
         rows.iter().map(rows::image).collect()
     }
 
+    /// A page for a viewer (`page.viewer` set), with whether they are the owner's friend.
+    pub(in crate::store) async fn gallery_for(
+        &self,
+        page: Page<'_>,
+    ) -> Result<(Vec<Image>, Option<bool>), StoreError> {
+        let rows = self.page_query(page, "").fetch_all(&self.pool).await?;
+        let images = rows
+            .iter()
+            .map(rows::image_for_viewer)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(split_friendship(images))
+    }
+
     /// The rows of `prefix` followed by the page statement for `page` (`prefix` is `EXPLAIN` or
     /// nothing; never a caller's text).
     pub(in crate::store) fn page_query<'q>(
@@ -147,9 +160,18 @@ where
         } else {
             sqlx::AssertSqlSafe(std::borrow::Cow::Owned(format!("{prefix} {statement}")))
         };
-        let mut query = sqlx::query(text)
-            .bind(page.owner.as_str())
-            .bind(page.status.as_str());
+        // In the order the statements number their parameters: [viewer] owner status
+        // [slots if a friend] slots [cursor] limit.
+        let mut query = sqlx::query(text);
+        if let Some((viewer, _)) = page.viewer {
+            query = query.bind(viewer.as_str());
+        }
+        query = query.bind(page.owner.as_str()).bind(page.status.as_str());
+        if let Some((_, if_friend)) = page.viewer {
+            for slot in visibility_slots(if_friend) {
+                query = query.bind(slot);
+            }
+        }
         for slot in visibility_slots(page.visibilities) {
             query = query.bind(slot);
         }
@@ -239,24 +261,47 @@ where
     }
 }
 
-/// One `images_by_owner` call's arguments, as one value below the trait.
+/// One page query's arguments, as one value below the trait.
 #[derive(Debug, Clone, Copy)]
 pub(in crate::store) struct Page<'a> {
     pub(in crate::store) owner: &'a UserId,
     pub(in crate::store) status: ImageStatus,
+    /// The visibilities shown (for a signed-in viewer: when not the owner's friend).
     pub(in crate::store) visibilities: &'a [Visibility],
+    /// A signed-in viewer, and the visibilities shown when they are the owner's friend: the
+    /// statement then also answers whether they are.
+    pub(in crate::store) viewer: Option<(&'a UserId, &'a [Visibility])>,
     pub(in crate::store) after: Option<&'a PageAfter>,
     pub(in crate::store) limit: u32,
 }
 
-impl Page<'_> {
-    /// The statement for this page: the first, or one after a cursor.
-    pub(in crate::store) fn statement(&self) -> &'static str {
-        if self.after.is_some() {
-            sql::PAGE_AFTER
-        } else {
-            sql::PAGE
+impl<'a> From<crate::store::GalleryQuery<'a>> for Page<'a> {
+    fn from(q: crate::store::GalleryQuery<'a>) -> Page<'a> {
+        Page {
+            owner: q.owner,
+            status: q.status,
+            visibilities: q.otherwise,
+            viewer: Some((q.viewer, q.if_friend)),
+            after: q.after,
+            limit: q.limit,
         }
+    }
+}
+
+impl Page<'_> {
+    /// The statement for this page: the first, or one after a cursor; for a viewer or not.
+    pub(in crate::store) fn statement(&self) -> &'static str {
+        match (self.viewer.is_some(), self.after.is_some()) {
+            (false, false) => sql::PAGE,
+            (false, true) => sql::PAGE_AFTER,
+            (true, false) => sql::PAGE_FOR_VIEWER,
+            (true, true) => sql::PAGE_FOR_VIEWER_AFTER,
+        }
+    }
+
+    /// Whether no visibility at all is asked for (the page is then empty, without a query).
+    pub(in crate::store) fn shows_nothing(&self) -> bool {
+        self.visibilities.is_empty() && self.viewer.is_none_or(|(_, v)| v.is_empty())
     }
 }
 
@@ -271,4 +316,10 @@ pub(in crate::store) fn visibility_slots(visibilities: &[Visibility]) -> [&'stat
         .map(Visibility::as_str)
         .collect();
     std::array::from_fn(|slot| wanted.get(slot).or(wanted.first()).copied().unwrap_or(""))
+}
+
+/// The images of a viewer's page, and the friendship every row repeats (`None`: no rows).
+pub(in crate::store) fn split_friendship(rows: Vec<(Image, bool)>) -> (Vec<Image>, Option<bool>) {
+    let friends = rows.first().map(|(_, f)| *f);
+    (rows.into_iter().map(|(image, _)| image).collect(), friends)
 }

@@ -54,6 +54,35 @@ pub(in crate::store) const PAGE: &str = page_select!("", "$6");
 pub(in crate::store) const PAGE_AFTER: &str =
     page_select!(" AND (created_at_ms, id) < ($6, $7)", "$8");
 
+/// One page of `images_by_owner` for a signed-in viewer ($1) who is not the owner ($2), and
+/// whether they are friends, in one statement: the visibilities in slots $4–$6 when they are,
+/// those in $7–$9 when not (both lists come from the access table; the statement only picks one).
+/// The friendship test names no column of `images`, so both databases evaluate it once per
+/// statement, one primary-key probe, not once per row.
+macro_rules! page_for_viewer_select {
+    ($filter:expr, $limit:expr) => {
+        concat!(
+            "SELECT ",
+            image_columns!(),
+            ", EXISTS (SELECT 1 FROM friendships WHERE user_id = $1 AND friend_id = $2)",
+            " FROM images WHERE owner_id = $2 AND status = $3",
+            " AND CASE WHEN EXISTS (SELECT 1 FROM friendships WHERE user_id = $1 AND friend_id = $2)",
+            " THEN (visibility = $4 OR visibility = $5 OR visibility = $6)",
+            " ELSE (visibility = $7 OR visibility = $8 OR visibility = $9) END",
+            $filter,
+            " ORDER BY created_at_ms DESC, id DESC LIMIT ",
+            $limit
+        )
+    };
+}
+
+/// The first page of an owner's images, for a signed-in viewer.
+pub(in crate::store) const PAGE_FOR_VIEWER: &str = page_for_viewer_select!("", "$10");
+
+/// A later page for a signed-in viewer: strictly after ($10, $11).
+pub(in crate::store) const PAGE_FOR_VIEWER_AFTER: &str =
+    page_for_viewer_select!(" AND (created_at_ms, id) < ($10, $11)", "$12");
+
 /// One image by id.
 pub(in crate::store) const IMAGE_BY_ID: &str =
     concat!("SELECT ", image_columns!(), " FROM images WHERE id = $1");
@@ -279,6 +308,8 @@ pub(in crate::store) const FRIEND_REQUESTS: &str =
 pub(in crate::store) const READER: &[&str] = &[
     PAGE,
     PAGE_AFTER,
+    PAGE_FOR_VIEWER,
+    PAGE_FOR_VIEWER_AFTER,
     IMAGE_BY_ID,
     IMAGE_FOR_VIEWER,
     USER_BY_ID,
@@ -290,6 +321,8 @@ pub(in crate::store) const READER: &[&str] = &[
 pub(in crate::store) const ALL: &[&str] = &[
     PAGE,
     PAGE_AFTER,
+    PAGE_FOR_VIEWER,
+    PAGE_FOR_VIEWER_AFTER,
     IMAGE_BY_ID,
     IMAGE_FOR_VIEWER,
     USER_BY_ID,

@@ -16,7 +16,9 @@ use sqlx::sqlite::{
 use sqlx::{Pool, Sqlite, Transaction};
 
 use super::sql::{Dialect, Page, Sql, impl_store, statements};
-use super::{Image, ImageId, ImageStatus, PageAfter, StoreError, User, UserId, Visibility};
+use super::{
+    GalleryQuery, Image, ImageId, ImageStatus, PageAfter, StoreError, User, UserId, Visibility,
+};
 
 mod reader;
 mod seed;
@@ -124,6 +126,7 @@ impl SqliteStore {
             owner,
             status,
             visibilities,
+            viewer: None,
             after,
             limit,
         })
@@ -183,9 +186,21 @@ impl_store!(SqliteStore, {
             owner,
             status,
             visibilities,
+            viewer: None,
             after,
             limit,
         })
+    }
+
+    async fn gallery_for(
+        &self,
+        query: GalleryQuery<'_>,
+    ) -> Result<(Vec<Image>, Option<bool>), StoreError> {
+        let page = Page::from(query);
+        if page.shows_nothing() {
+            return Ok((Vec::new(), None));
+        }
+        self.reader.gallery_for(page)
     }
 
     async fn are_friends(&self, a: &UserId, b: &UserId) -> Result<bool, StoreError> {

@@ -12,10 +12,10 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension as _, Row, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension as _, Row, ToSql};
 
 use crate::store::sql::statements::{ARE_FRIENDS, IMAGE_BY_ID, IMAGE_FOR_VIEWER, USER_BY_ID};
-use crate::store::sql::{Page, rows, visibility_slots};
+use crate::store::sql::{Page, rows, split_friendship, visibility_slots};
 use crate::store::{Image, ImageId, StoreError, User, UserId};
 
 /// How much of the database file readers map (SQLite maps at most the file's size).
@@ -125,6 +125,18 @@ impl Reader {
             .collect()
     }
 
+    /// A viewer's page (`page.viewer` set), with whether they are the owner's friend.
+    pub(super) fn gallery_for(
+        &self,
+        page: Page<'_>,
+    ) -> Result<(Vec<Image>, Option<bool>), StoreError> {
+        let rows = self
+            .page(page.statement(), page, |r| Ok(rows::image_for_viewer(r)))?
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(split_friendship(rows))
+    }
+
     /// `EXPLAIN QUERY PLAN` of the statement `images_by_owner` runs for `page`.
     pub(super) fn explain_images_by_owner(
         &self,
@@ -142,39 +154,32 @@ impl Reader {
         page: Page<'_>,
         row: fn(&Row<'_>) -> rusqlite::Result<T>,
     ) -> Result<Vec<T>, StoreError> {
-        let Page {
-            owner,
-            status,
-            visibilities,
-            after,
-            limit,
-        } = page;
-        let [v1, v2, v3] = visibility_slots(visibilities);
-        let (owner, status) = (owner.as_str(), status.as_str());
+        let [v1, v2, v3] = visibility_slots(page.visibilities);
+        let friend_slots = page
+            .viewer
+            .map(|(_, if_friend)| visibility_slots(if_friend));
+        let (owner, status) = (page.owner.as_str(), page.status.as_str());
+        let limit = page.limit;
+        let viewer = page.viewer.map(|(v, _)| v.as_str());
+        let after = page.after.map(|a| (a.created_at_ms, a.id.as_str()));
+        // In the order the statements number their parameters (SQLite numbers them by first
+        // appearance): [viewer] owner status [slots if a friend] slots [cursor] limit.
+        let mut values: Vec<&dyn ToSql> = Vec::with_capacity(12);
+        if let Some(v) = &viewer {
+            values.push(v);
+        }
+        values.extend([&owner as &dyn ToSql, &status]);
+        if let Some(slots) = &friend_slots {
+            values.extend(slots.iter().map(|s| s as &dyn ToSql));
+        }
+        values.extend([&v1 as &dyn ToSql, &v2, &v3]);
+        if let Some((at, id)) = &after {
+            values.extend([at as &dyn ToSql, id]);
+        }
+        values.push(&limit);
         self.with(|c| {
             let mut statement = c.prepare_cached(sql)?;
-            match after {
-                None => gather(
-                    statement.query_map(params![owner, status, v1, v2, v3, limit], row)?,
-                    limit,
-                ),
-                Some(a) => gather(
-                    statement.query_map(
-                        params![
-                            owner,
-                            status,
-                            v1,
-                            v2,
-                            v3,
-                            a.created_at_ms,
-                            a.id.as_str(),
-                            limit
-                        ],
-                        row,
-                    )?,
-                    limit,
-                ),
-            }
+            gather(statement.query_map(&*values, row)?, limit)
         })
     }
 }

@@ -1,7 +1,9 @@
 //! Images: every field read back as written, keys and ids unique, and an owner's images paged
 //! newest first through ties, filtered by visibility and status.
 
-use mediagate::store::{Image, ImageStatus, PageAfter, Store, StoreError, Visibility};
+use mediagate::store::{
+    GalleryQuery, Image, ImageStatus, PageAfter, Store, StoreError, UserId, Visibility,
+};
 
 use super::{ids, iid, image, uid};
 
@@ -227,4 +229,62 @@ pub(super) async fn images_by_owner(store: &dyn Store) {
         .await
         .unwrap();
     assert!(nobody.is_empty());
+
+    // A signed-in viewer's page: the friendship decided in the statement, the lists the caller's.
+    for (subject, id) in [("iss|fay", "fay"), ("iss|sam", "sam")] {
+        store.upsert_user(subject, &uid(id), id, 1).await.unwrap();
+    }
+    let (fay, sam) = (uid("fay"), uid("sam"));
+    store.request_friendship(&fay, &bob, 5, 2).await.unwrap();
+    assert!(store.accept_friendship(&bob, &fay, 3).await.unwrap());
+    let gallery = |viewer: UserId, after: Option<PageAfter>, limit: u32| {
+        let bob = bob.clone();
+        async move {
+            store
+                .gallery_for(GalleryQuery {
+                    owner: &bob,
+                    viewer: &viewer,
+                    status: Ready,
+                    if_friend: &[Friends, Public],
+                    otherwise: &[Public],
+                    after: after.as_ref(),
+                    limit,
+                })
+                .await
+                .unwrap()
+        }
+    };
+    let (as_friend, friends) = gallery(fay.clone(), None, 100).await;
+    assert_eq!((ids(&as_friend), friends), (ids(&with_friends), Some(true)));
+    let (as_stranger, friends) = gallery(sam.clone(), None, 100).await;
+    assert_eq!((ids(&as_stranger), friends), (public.to_vec(), Some(false)));
+    // Its cursor walks the same sequence as the plain page's.
+    let after = PageAfter {
+        created_at_ms: 300,
+        id: iid("b-a2"),
+    };
+    let (rest, _) = gallery(sam.clone(), Some(after.clone()), 2).await;
+    assert_eq!(ids(&rest), &public[3..5]);
+    let (rest, _) = gallery(fay.clone(), Some(after), 100).await;
+    assert_eq!(ids(&rest), &public[3..]);
+    // An empty page knows nothing of the friendship.
+    assert_eq!(gallery(fay.clone(), None, 0).await, (vec![], None));
+    // Nothing shown whoever asks: no rows, and no statement needed.
+    let none = store
+        .gallery_for(GalleryQuery {
+            owner: &bob,
+            viewer: &fay,
+            status: Ready,
+            if_friend: &[],
+            otherwise: &[],
+            after: None,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert_eq!(none, (vec![], None));
+    // The friendship ended: the next page says so.
+    assert!(store.remove_friendship(&fay, &bob).await.unwrap());
+    let (after_end, friends) = gallery(fay, None, 100).await;
+    assert_eq!((ids(&after_end), friends), (public.to_vec(), Some(false)));
 }
