@@ -87,6 +87,11 @@ impl Seed for PostgresStore {
             pace.advance(rows as u64, true);
         }
         tx.commit().await?;
+        // After a bulk load: fresh statistics for the planner, and a visibility map that lets a
+        // gallery page be an Index Only Scan (autovacuum would get there, later).
+        sqlx::query("VACUUM (ANALYZE) users, images")
+            .execute(self.pool())
+            .await?;
         pace.finish();
         Ok(report)
     }
