@@ -102,19 +102,29 @@ impl PostgresStore {
         after: Option<&PageAfter>,
         limit: u32,
     ) -> Result<Vec<String>, StoreError> {
+        self.explain(Page {
+            owner,
+            status,
+            visibilities,
+            viewer: None,
+            after,
+            limit,
+        })
+        .await
+    }
+
+    /// `EXPLAIN` of the exact statement `gallery_for` runs for `query`.
+    pub async fn explain_gallery_for(
+        &self,
+        query: GalleryQuery<'_>,
+    ) -> Result<Vec<String>, StoreError> {
+        self.explain(Page::from(query)).await
+    }
+
+    async fn explain(&self, page: Page<'_>) -> Result<Vec<String>, StoreError> {
         let rows = self
             .sql
-            .page_query(
-                Page {
-                    owner,
-                    status,
-                    visibilities,
-                    viewer: None,
-                    after,
-                    limit,
-                },
-                "EXPLAIN",
-            )
+            .page_query(page, "EXPLAIN")
             .fetch_all(self.pool())
             .await?;
         rows.iter()

@@ -131,6 +131,14 @@ impl SqliteStore {
             limit,
         })
     }
+
+    /// `EXPLAIN QUERY PLAN` of the exact statement `gallery_for` runs for `query`.
+    pub async fn explain_gallery_for(
+        &self,
+        query: GalleryQuery<'_>,
+    ) -> Result<Vec<String>, StoreError> {
+        self.reader.explain_images_by_owner(Page::from(query))
+    }
 }
 
 fn is_in_memory(url: &str) -> bool {

@@ -1,7 +1,27 @@
-//! An owner's page (`images_by_owner`) is one index range scan on both backends, answered from
-//! the index alone: no sort, no table or bitmap scan, no lookup in the table per row.
+//! An owner's page (`images_by_owner`), and a signed-in visitor's (`gallery_for`, which also
+//! probes the friendship), is one index range scan on both backends, answered from the index
+//! alone: no sort, no table or bitmap scan, no lookup in the table per row.
 
-use mediagate::store::{ImageStatus, PageAfter, PostgresStore, Seed as _, SqliteStore, Visibility};
+use mediagate::store::{
+    GalleryQuery, ImageStatus, PageAfter, PostgresStore, Seed as _, SqliteStore, UserId, Visibility,
+};
+
+/// A visitor's page of `owner`'s images, for the plan.
+fn visitor<'a>(
+    owner: &'a UserId,
+    viewer: &'a UserId,
+    after: Option<&'a PageAfter>,
+) -> GalleryQuery<'a> {
+    GalleryQuery {
+        owner,
+        viewer,
+        status: ImageStatus::Ready,
+        if_friend: &[Visibility::Friends, Visibility::Public],
+        otherwise: &[Visibility::Public],
+        after,
+        limit: 20,
+    }
+}
 use sqlx::postgres::PgPool;
 
 use super::corrupt_rows::Raw;
@@ -16,18 +36,33 @@ async fn store_sqlite_images_by_owner_is_one_index_range_scan() {
         created_at_ms: 1,
         id: iid("u0007-0050"),
     };
-    for after in [None, Some(&after)] {
-        let plan = store
-            .explain_images_by_owner(
-                &uid("u0007"),
-                ImageStatus::Ready,
-                &[Visibility::Public],
-                after,
-                20,
-            )
-            .await
-            .unwrap();
-        println!("SQLite plan (after: {after:?}):\n{}", plan.join("\n"));
+    let (owner, viewer) = (uid("u0007"), uid("u0001"));
+    for (after, for_visitor) in [
+        (None, false),
+        (Some(&after), false),
+        (None, true),
+        (Some(&after), true),
+    ] {
+        let plan = if for_visitor {
+            store
+                .explain_gallery_for(visitor(&owner, &viewer, after))
+                .await
+        } else {
+            store
+                .explain_images_by_owner(
+                    &owner,
+                    ImageStatus::Ready,
+                    &[Visibility::Public],
+                    after,
+                    20,
+                )
+                .await
+        }
+        .unwrap();
+        println!(
+            "SQLite plan (after: {after:?}, visitor: {for_visitor}):\n{}",
+            plan.join("\n")
+        );
         let range = match after {
             None => "SEARCH images USING COVERING INDEX images_by_owner (owner_id=? AND status=?)",
             Some(_) => {
@@ -66,26 +101,51 @@ async fn store_postgres_images_by_owner_is_one_index_scan() {
                 created_at_ms: 1,
                 id: iid("u0007-0050"),
             };
-            for after in [None, Some(&after)] {
-                let plan = store
-                    .explain_images_by_owner(
-                        &uid("u0007"),
-                        ImageStatus::Ready,
-                        &[Visibility::Public],
-                        after,
-                        20,
-                    )
-                    .await
-                    .unwrap();
+            let (owner, viewer) = (uid("u0007"), uid("u0001"));
+            for (after, for_visitor) in [
+                (None, false),
+                (Some(&after), false),
+                (None, true),
+                (Some(&after), true),
+            ] {
+                let plan = if for_visitor {
+                    store
+                        .explain_gallery_for(visitor(&owner, &viewer, after))
+                        .await
+                } else {
+                    store
+                        .explain_images_by_owner(
+                            &owner,
+                            ImageStatus::Ready,
+                            &[Visibility::Public],
+                            after,
+                            20,
+                        )
+                        .await
+                }
+                .unwrap();
                 let text = plan.join("\n");
-                println!("PostgreSQL plan (after: {after:?}):\n{text}");
+                println!("PostgreSQL plan (after: {after:?}, visitor: {for_visitor}):\n{text}");
                 assert!(plan[0].starts_with("Limit"), "{text}");
-                // The seeder ran VACUUM: the page comes from the covering index alone.
+                // The seeder ran VACUUM: the page comes from the covering index alone. (A
+                // visitor's plan first probes the friendship, once, as an InitPlan.)
                 assert!(
-                    plan[1].contains("Index Only Scan using images_by_owner on images"),
+                    plan.iter()
+                        .any(|l| l.contains("Index Only Scan using images_by_owner on images")),
                     "{text}"
                 );
-                let cond = plan
+                if for_visitor {
+                    assert!(
+                        text.contains("InitPlan") && text.contains("friendships_pkey"),
+                        "the friendship is not one probe per statement: {text}"
+                    );
+                }
+                // The images scan's own condition (a visitor's plan has the friendship's first).
+                let scan = plan
+                    .iter()
+                    .position(|l| l.contains("using images_by_owner on images"))
+                    .expect(&text);
+                let cond = plan[scan..]
                     .iter()
                     .find(|l| l.trim_start().starts_with("Index Cond:"))
                     .expect(&text);
