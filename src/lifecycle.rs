@@ -138,6 +138,7 @@ pub async fn complete_upload(state: &AppState, image: Image, now: Epoch) -> Resu
                 ImageStatus::Pending,
                 ImageStatus::Failed,
                 ms(now),
+                None,
             )
             .await?;
         return Err(Error::bad_input(format!(
@@ -146,7 +147,13 @@ pub async fn complete_upload(state: &AppState, image: Image, now: Epoch) -> Resu
     }
     let ready = state
         .store
-        .set_status(&image.id, ImageStatus::Pending, ImageStatus::Ready, ms(now))
+        .set_status(
+            &image.id,
+            ImageStatus::Pending,
+            ImageStatus::Ready,
+            ms(now),
+            None,
+        )
         .await?;
     match ready {
         Some(image) => Ok(image),
@@ -166,14 +173,15 @@ pub async fn set_visibility(
     visibility: Visibility,
     now: Epoch,
 ) -> Result<Option<Image>, Error> {
+    let invalidate = (image.status == ImageStatus::Ready && narrower(visibility, image.visibility))
+        .then(|| state.invalidations.path_of(&image.key))
+        .flatten();
+    // The change and its invalidation are one transaction: a crash keeps both or neither.
     let updated = state
         .store
-        .set_visibility(&image.id, visibility, ms(now))
+        .set_visibility(&image.id, visibility, ms(now), invalidate.as_deref())
         .await?;
     state.links.forget(&image.key);
-    if image.status == ImageStatus::Ready && narrower(visibility, image.visibility) {
-        state.invalidations.queue_key(&image.key, now).await?;
-    }
     Ok(updated)
 }
 
@@ -197,17 +205,23 @@ pub async fn delete_image(
         .objects
         .presign_delete(&image.key, now, state.config.uploads.url_ttl_secs)
         .await?;
+    let invalidate = (image.status == ImageStatus::Ready)
+        .then(|| state.invalidations.path_of(&image.key))
+        .flatten();
     let hidden = state
         .store
-        .set_status(&image.id, image.status, ImageStatus::Deleted, ms(now))
+        .set_status(
+            &image.id,
+            image.status,
+            ImageStatus::Deleted,
+            ms(now),
+            invalidate.as_deref(),
+        )
         .await?;
     if hidden.is_none() {
         return Err(Error::image_not_found(image.id.as_str()));
     }
     state.links.forget(&image.key);
-    if image.status == ImageStatus::Ready {
-        state.invalidations.queue_key(&image.key, now).await?;
-    }
     Ok(request)
 }
 
@@ -253,6 +267,7 @@ pub async fn reap(state: &AppState, now: Epoch) -> Result<Reaped, Error> {
                     ImageStatus::Pending,
                     ImageStatus::Deleted,
                     ms(now),
+                    None,
                 )
                 .await?
                 .is_none()

@@ -154,12 +154,19 @@ impl InvalidationQueue {
         self.outbox.is_some()
     }
 
-    /// Queues the URL path of object `key` (`/` + the path CloudFront sees), durably.
+    /// The path to invalidate for object `key` (`/` + the path CloudFront sees); `None` when
+    /// invalidations are off. For a store call that queues it with the change that needs it.
+    pub fn path_of(&self, key: &str) -> Option<String> {
+        self.outbox
+            .as_ref()
+            .map(|_| format!("/{}", crate::access::key_to_url_path(key)))
+    }
+
+    /// Queues the path of object `key`, durably, on its own (when no single change needs it).
     pub async fn queue_key(&self, key: &str, now: Epoch) -> Result<(), StoreError> {
-        let Some(outbox) = &self.outbox else {
+        let (Some(outbox), Some(path)) = (&self.outbox, self.path_of(key)) else {
             return Ok(());
         };
-        let path = format!("/{}", crate::access::key_to_url_path(key));
         outbox.store.queue_invalidation(&path, ms(now)).await
     }
 

@@ -115,22 +115,28 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     ) -> Result<Admission, StoreError>;
 
     /// Sets an image's visibility; returns the updated image, `None` when it does not exist.
+    /// With `invalidate`, that path is queued in the invalidation outbox in the same
+    /// transaction when the image was updated: no crash can keep the change and lose the
+    /// invalidation.
     async fn set_visibility(
         &self,
         id: &ImageId,
         visibility: Visibility,
         now_ms: i64,
+        invalidate: Option<&str>,
     ) -> Result<Option<Image>, StoreError>;
 
     /// Moves an image from status `from` to `to` in one statement; returns the updated image,
     /// `None` when it does not exist or is not in `from` (so two racing transitions cannot both
-    /// win, and a deleted image is never revived).
+    /// win, and a deleted image is never revived). `invalidate` as for
+    /// [`Store::set_visibility`].
     async fn set_status(
         &self,
         id: &ImageId,
         from: ImageStatus,
         to: ImageStatus,
         now_ms: i64,
+        invalidate: Option<&str>,
     ) -> Result<Option<Image>, StoreError>;
 
     /// How many PENDING images `owner` has.

@@ -230,7 +230,13 @@ pub async fn pending_cap(store: Arc<dyn Store>) {
     assert_eq!(store.count_pending(&owner).await.unwrap(), 20);
     // A finished upload frees its slot, for exactly one more.
     store
-        .set_status(&inserted[0], ImageStatus::Pending, ImageStatus::Ready, 2)
+        .set_status(
+            &inserted[0],
+            ImageStatus::Pending,
+            ImageStatus::Ready,
+            2,
+            None,
+        )
         .await
         .unwrap()
         .unwrap();

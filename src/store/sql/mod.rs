@@ -217,14 +217,13 @@ where
         id: &ImageId,
         visibility: Visibility,
         now_ms: i64,
+        invalidate: Option<&str>,
     ) -> Result<Option<Image>, StoreError> {
-        let row = sqlx::query(sql::SET_VISIBILITY)
+        let query = sqlx::query(sql::SET_VISIBILITY)
             .bind(visibility.as_str())
             .bind(now_ms)
-            .bind(id.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(rows::image).transpose()
+            .bind(id.as_str());
+        self.update_image(query, invalidate, now_ms).await
     }
 
     pub(in crate::store) async fn set_status(
@@ -233,15 +232,40 @@ where
         from: ImageStatus,
         to: ImageStatus,
         now_ms: i64,
+        invalidate: Option<&str>,
     ) -> Result<Option<Image>, StoreError> {
-        let row = sqlx::query(sql::SET_STATUS)
+        let query = sqlx::query(sql::SET_STATUS)
             .bind(to.as_str())
             .bind(now_ms)
             .bind(id.as_str())
-            .bind(from.as_str())
-            .fetch_optional(&self.pool)
+            .bind(from.as_str());
+        self.update_image(query, invalidate, now_ms).await
+    }
+
+    /// Runs an `UPDATE images … RETURNING` statement; with `invalidate`, in one transaction with
+    /// queueing that path, and only when a row was updated.
+    async fn update_image<'q>(
+        &self,
+        update: sqlx::query::Query<'q, DB, DB::Arguments>,
+        invalidate: Option<&'q str>,
+        now_ms: i64,
+    ) -> Result<Option<Image>, StoreError> {
+        let Some(path) = invalidate else {
+            let row = update.fetch_optional(&self.pool).await?;
+            return row.as_ref().map(rows::image).transpose();
+        };
+        let mut tx = self.pool.begin().await?;
+        let Some(row) = update.fetch_optional(&mut *tx).await? else {
+            return Ok(None);
+        };
+        let image = rows::image(&row)?;
+        sqlx::query(sql::QUEUE_INVALIDATION)
+            .bind(path)
+            .bind(now_ms)
+            .execute(&mut *tx)
             .await?;
-        row.as_ref().map(rows::image).transpose()
+        tx.commit().await?;
+        Ok(Some(image))
     }
 
     pub(in crate::store) async fn count_pending(&self, owner: &UserId) -> Result<u64, StoreError> {

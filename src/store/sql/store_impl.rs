@@ -78,8 +78,9 @@ macro_rules! impl_store {
                 id: &$crate::store::ImageId,
                 visibility: $crate::store::Visibility,
                 now_ms: i64,
+                invalidate: Option<&str>,
             ) -> Result<Option<$crate::store::Image>, $crate::store::StoreError> {
-                self.sql.set_visibility(id, visibility, now_ms).await
+                self.sql.set_visibility(id, visibility, now_ms, invalidate).await
             }
 
             async fn set_status(
@@ -88,8 +89,9 @@ macro_rules! impl_store {
                 from: $crate::store::ImageStatus,
                 to: $crate::store::ImageStatus,
                 now_ms: i64,
+                invalidate: Option<&str>,
             ) -> Result<Option<$crate::store::Image>, $crate::store::StoreError> {
-                self.sql.set_status(id, from, to, now_ms).await
+                self.sql.set_status(id, from, to, now_ms, invalidate).await
             }
 
             async fn count_pending(&self, owner: &$crate::store::UserId) -> Result<u64, $crate::store::StoreError> {

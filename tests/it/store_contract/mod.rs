@@ -89,6 +89,7 @@ async fn contract(store: Arc<dyn Store>, seeder: &dyn Seed) {
     shared::parallel_allowance(Arc::clone(&store)).await;
     shared::parallel_reaper_claims(Arc::clone(&store)).await;
     shared::parallel_outbox_claims(Arc::clone(&store)).await;
+    shared::invalidation_with_the_change(&*store).await;
     seed::seed(&*store, seeder).await;
 }
 

@@ -245,3 +245,71 @@ pub(super) async fn parallel_outbox_claims(store: Arc<dyn Store>) {
     store.invalidation_completed("f3").await.unwrap();
     assert_eq!(store.outbox_backlog().await.unwrap(), Default::default());
 }
+
+/// A change and its invalidation are one transaction: queued when the image changed, not when
+/// nothing did.
+pub(super) async fn invalidation_with_the_change(store: &dyn Store) {
+    user(store, "ivy").await;
+    let mut i = upload("ivy", 900);
+    i.status = ImageStatus::Ready;
+    i.visibility = Visibility::Public;
+    store.insert_image(&i).await.unwrap();
+    let waiting = || async { store.outbox_backlog().await.unwrap().waiting };
+    assert_eq!(waiting().await, 0);
+    let missing = mediagate::store::ImageId::parse("ivy-missing").unwrap();
+    assert!(
+        store
+            .set_visibility(&missing, Visibility::Private, 5, Some("/ivy/missing"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(waiting().await, 0, "nothing changed, nothing queued");
+    store
+        .set_visibility(&i.id, Visibility::Private, 5, Some("/ivy/a"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(waiting().await, 1);
+    // A status move from the wrong status changes nothing and queues nothing.
+    assert!(
+        store
+            .set_status(
+                &i.id,
+                ImageStatus::Pending,
+                ImageStatus::Deleted,
+                6,
+                Some("/ivy/b")
+            )
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(waiting().await, 1);
+    store
+        .set_status(
+            &i.id,
+            ImageStatus::Ready,
+            ImageStatus::Deleted,
+            6,
+            Some("/ivy/b"),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(waiting().await, 2);
+    let claim = BatchClaim {
+        reference: "ivy",
+        max_paths: 10,
+        max_in_flight: 10,
+        now_ms: 10,
+        stale_before_ms: 0,
+    };
+    assert_eq!(
+        store.claim_invalidations(claim).await.unwrap(),
+        ["/ivy/a", "/ivy/b"]
+    );
+    store.invalidation_sent("ivy", "I-ivy").await.unwrap();
+    store.invalidation_completed("ivy").await.unwrap();
+    store.remove_image(&i.id).await.unwrap();
+}

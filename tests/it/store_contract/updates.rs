@@ -22,7 +22,7 @@ pub(super) async fn updates(store: &dyn Store) {
     store.insert_image(&original).await.unwrap();
 
     let visible = store
-        .set_visibility(&original.id, Visibility::Public, 200)
+        .set_visibility(&original.id, Visibility::Public, 200, None)
         .await
         .unwrap();
     let expected = Image {
@@ -37,7 +37,13 @@ pub(super) async fn updates(store: &dyn Store) {
     );
 
     let ready = store
-        .set_status(&original.id, ImageStatus::Pending, ImageStatus::Ready, 300)
+        .set_status(
+            &original.id,
+            ImageStatus::Pending,
+            ImageStatus::Ready,
+            300,
+            None,
+        )
         .await
         .unwrap();
     let expected = Image {
@@ -51,14 +57,20 @@ pub(super) async fn updates(store: &dyn Store) {
     let missing = iid("uma-missing");
     assert_eq!(
         store
-            .set_visibility(&missing, Visibility::Public, 400)
+            .set_visibility(&missing, Visibility::Public, 400, None)
             .await
             .unwrap(),
         None
     );
     assert_eq!(
         store
-            .set_status(&missing, ImageStatus::Ready, ImageStatus::Deleted, 400)
+            .set_status(
+                &missing,
+                ImageStatus::Ready,
+                ImageStatus::Deleted,
+                400,
+                None
+            )
             .await
             .unwrap(),
         None
@@ -139,7 +151,8 @@ pub(super) async fn lifecycle(store: &dyn Store) {
                 &iid("lee-d-new"),
                 ImageStatus::Pending,
                 ImageStatus::Ready,
-                999
+                999,
+                None
             )
             .await
             .unwrap(),
@@ -161,6 +174,7 @@ pub(super) async fn lifecycle(store: &dyn Store) {
             ImageStatus::Pending,
             ImageStatus::Deleted,
             999,
+            None,
         )
         .await
         .unwrap()
