@@ -79,6 +79,9 @@ impl PostgresStore {
         let options = PgConnectOptions::from_str(url)?;
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.max(1))
+            // Opened (in the background) from the start, not on the first requests' path: a
+            // replica that has just started answers as fast as one that has run for a while.
+            .min_connections(max_connections.max(1))
             // A ping per checkout doubles the round trips of every query; a broken connection
             // fails its query and is replaced instead.
             .test_before_acquire(false)
