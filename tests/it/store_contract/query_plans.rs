@@ -27,6 +27,35 @@ use sqlx::postgres::PgPool;
 use super::corrupt_rows::Raw;
 use super::{iid, sqlite_url, uid, with_fresh_postgres};
 
+/// Each page the plans are checked for: the first and a later one, an owner's and a visitor's.
+fn variants(after: &PageAfter) -> [(Option<&PageAfter>, bool); 4] {
+    [
+        (None, false),
+        (Some(after), false),
+        (None, true),
+        (Some(after), true),
+    ]
+}
+
+/// The plan of a page of u0007's images, an owner's (`images_by_owner`) or visitor u0001's
+/// (`gallery_for`): the same calls on either backend's store type.
+macro_rules! plan {
+    ($store:expr, $after:expr, $for_visitor:expr) => {{
+        let (owner, viewer) = (uid("u0007"), uid("u0001"));
+        if $for_visitor {
+            $store
+                .explain_gallery_for(visitor(&owner, &viewer, $after))
+                .await
+        } else {
+            let public = [Visibility::Public];
+            $store
+                .explain_images_by_owner(&owner, ImageStatus::Ready, &public, $after, 20)
+                .await
+        }
+        .unwrap()
+    }};
+}
+
 #[tokio::test]
 async fn store_sqlite_images_by_owner_is_one_index_range_scan() {
     let dir = tempfile::tempdir().unwrap();
@@ -36,29 +65,8 @@ async fn store_sqlite_images_by_owner_is_one_index_range_scan() {
         created_at_ms: 1,
         id: iid("u0007-0050"),
     };
-    let (owner, viewer) = (uid("u0007"), uid("u0001"));
-    for (after, for_visitor) in [
-        (None, false),
-        (Some(&after), false),
-        (None, true),
-        (Some(&after), true),
-    ] {
-        let plan = if for_visitor {
-            store
-                .explain_gallery_for(visitor(&owner, &viewer, after))
-                .await
-        } else {
-            store
-                .explain_images_by_owner(
-                    &owner,
-                    ImageStatus::Ready,
-                    &[Visibility::Public],
-                    after,
-                    20,
-                )
-                .await
-        }
-        .unwrap();
+    for (after, for_visitor) in variants(&after) {
+        let plan = plan!(store, after, for_visitor);
         println!(
             "SQLite plan (after: {after:?}, visitor: {for_visitor}):\n{}",
             plan.join("\n")
@@ -101,29 +109,8 @@ async fn store_postgres_images_by_owner_is_one_index_scan() {
                 created_at_ms: 1,
                 id: iid("u0007-0050"),
             };
-            let (owner, viewer) = (uid("u0007"), uid("u0001"));
-            for (after, for_visitor) in [
-                (None, false),
-                (Some(&after), false),
-                (None, true),
-                (Some(&after), true),
-            ] {
-                let plan = if for_visitor {
-                    store
-                        .explain_gallery_for(visitor(&owner, &viewer, after))
-                        .await
-                } else {
-                    store
-                        .explain_images_by_owner(
-                            &owner,
-                            ImageStatus::Ready,
-                            &[Visibility::Public],
-                            after,
-                            20,
-                        )
-                        .await
-                }
-                .unwrap();
+            for (after, for_visitor) in variants(&after) {
+                let plan = plan!(store, after, for_visitor);
                 let text = plan.join("\n");
                 println!("PostgreSQL plan (after: {after:?}, visitor: {for_visitor}):\n{text}");
                 assert!(plan[0].starts_with("Limit"), "{text}");
