@@ -215,6 +215,7 @@ impl ErrorCode for crate::store::StoreError {
             crate::store::StoreError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)) => {
                 Code::Upstream
             }
+            crate::store::StoreError::PgRead(e) if postgres_unavailable(e) => Code::Upstream,
             _ => Code::Internal,
         }
     }
@@ -227,6 +228,15 @@ impl ErrorCode for crate::store::StoreError {
         }
         .to_owned()
     }
+}
+
+/// Whether PostgreSQL's read path failed because the server is not there (rather than a bug):
+/// no answer at all (a closed or broken connection), or SQLSTATE class 08 (connection
+/// exception), 53 (insufficient resources) or 57 (operator intervention: a shutdown, a
+/// terminated backend).
+fn postgres_unavailable(e: &tokio_postgres::Error) -> bool {
+    e.as_db_error()
+        .is_none_or(|db| matches!(db.code().code().get(..2), Some("08" | "53" | "57")))
 }
 
 // The signing core's errors say nothing to a client: a link that cannot be signed is a bug or

@@ -21,6 +21,9 @@ pub enum StoreError {
     /// Anything else SQLite said on the read path.
     #[error("database error: {0}")]
     Read(#[from] rusqlite::Error),
+    /// Anything else PostgreSQL said on the read path (or its connection failing).
+    #[error("database error: {0}")]
+    PgRead(#[from] tokio_postgres::Error),
 }
 
 /// Reads a stored enum or id back; a value no parser accepts is a corrupt row.

@@ -1,7 +1,8 @@
 //! The PostgreSQL backend: for several replicas sharing one database.
 //!
-//! Everything runs through [`Sql`]; what is PostgreSQL's own is how a transaction keeps what it
-//! read true (row locks, [`Dialect::begin_for_users`]) and the plan check.
+//! Writes run through [`Sql`] (sqlx); the request-path reads (an image, a gallery page) through
+//! `reader`, pipelined on tokio-postgres. What is PostgreSQL's own besides: how a transaction
+//! keeps what it read true (row locks, [`Dialect::begin_for_users`]) and the plan check.
 
 use std::str::FromStr;
 
@@ -13,12 +14,14 @@ use super::{
     GalleryQuery, Image, ImageId, ImageStatus, PageAfter, StoreError, User, UserId, Visibility,
 };
 
+mod reader;
 mod seed;
 
 /// The store in a PostgreSQL database.
 #[derive(Clone)]
 pub struct PostgresStore {
     sql: Sql<Postgres>,
+    reader: std::sync::Arc<reader::Reader>,
 }
 
 // Not derived: the pool's connect options hold the password.
@@ -69,6 +72,10 @@ impl Dialect for Postgres {
     }
 }
 
+/// Pipelined read connections (`reader.rs`). Each carries the reads of every request at once, so
+/// a few are enough; two, so that one slow answer does not hold up every request behind it.
+const READ_CONNECTIONS: usize = 2;
+
 /// The advisory lock key of the invalidation outbox's claims ("mgoutbox" in ASCII; any fixed
 /// number no other application on the database uses).
 const OUTBOX_LOCK: i64 = 0x6d67_6f75_7462_6f78;
@@ -88,7 +95,11 @@ impl PostgresStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(PostgresStore { sql: Sql { pool } })
+        let reader = reader::Reader::connect(url, READ_CONNECTIONS).await?;
+        Ok(PostgresStore {
+            sql: Sql { pool },
+            reader: std::sync::Arc::new(reader),
+        })
     }
 
     fn pool(&self) -> &PgPool {
@@ -150,7 +161,9 @@ impl_store!(PostgresStore, {
         id: &ImageId,
         viewer: Option<&UserId>,
     ) -> Result<Option<(Image, bool)>, StoreError> {
-        self.sql.image_for(id, viewer).await
+        self.reader
+            .image_for(id, viewer.map_or("", UserId::as_str))
+            .await
     }
 
     async fn images_by_owner(
@@ -164,7 +177,7 @@ impl_store!(PostgresStore, {
         if visibilities.is_empty() {
             return Ok(Vec::new());
         }
-        self.sql
+        self.reader
             .images_by_owner(Page {
                 owner,
                 status,
@@ -184,7 +197,7 @@ impl_store!(PostgresStore, {
         if page.shows_nothing() {
             return Ok((Vec::new(), None));
         }
-        self.sql.gallery_for(page).await
+        self.reader.gallery_for(page).await
     }
 
     async fn are_friends(&self, a: &UserId, b: &UserId) -> Result<bool, StoreError> {

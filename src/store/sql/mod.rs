@@ -113,40 +113,6 @@ where
         row.as_ref().map(rows::image).transpose()
     }
 
-    pub(in crate::store) async fn image_for(
-        &self,
-        id: &ImageId,
-        viewer: Option<&UserId>,
-    ) -> Result<Option<(Image, bool)>, StoreError> {
-        let row = sqlx::query(sql::IMAGE_FOR_VIEWER)
-            .bind(viewer.map_or("", UserId::as_str))
-            .bind(id.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(rows::image_for_viewer).transpose()
-    }
-
-    pub(in crate::store) async fn images_by_owner(
-        &self,
-        page: Page<'_>,
-    ) -> Result<Vec<Image>, StoreError> {
-        let rows = self.page_query(page, "").fetch_all(&self.pool).await?;
-        rows.iter().map(rows::image).collect()
-    }
-
-    /// A page for a viewer (`page.viewer` set), with whether they are the owner's friend.
-    pub(in crate::store) async fn gallery_for(
-        &self,
-        page: Page<'_>,
-    ) -> Result<(Vec<Image>, Option<bool>), StoreError> {
-        let rows = self.page_query(page, "").fetch_all(&self.pool).await?;
-        let images = rows
-            .iter()
-            .map(rows::image_for_viewer)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(split_friendship(images))
-    }
-
     /// The rows of `prefix` followed by the page statement for `page` (`prefix` is `EXPLAIN` or
     /// nothing; never a caller's text).
     pub(in crate::store) fn page_query<'q>(

@@ -1,5 +1,6 @@
 //! The one row decoder: a stored row back into a [`User`], [`Image`] or [`FriendRequest`],
-//! whichever driver read it (sqlx on either database, or rusqlite on SQLite's read path).
+//! whichever driver read it (sqlx on either database, rusqlite on SQLite's read path, or
+//! tokio-postgres on PostgreSQL's).
 //!
 //! Columns are read by position, in the order of the statements' column lists
 //! (`image_columns!`, `user_columns!`), and texts are borrowed from the driver's buffers: each is
@@ -103,4 +104,19 @@ pub(in crate::store) fn friend_request(r: &impl Columns) -> Result<FriendRequest
         to: parse_stored("user id", r.text(1)?, UserId::parse)?,
         created_at_ms: r.int(2)?,
     })
+}
+
+impl Columns for tokio_postgres::Row {
+    fn text(&self, i: usize) -> Result<&str, StoreError> {
+        Ok(self.try_get(i)?)
+    }
+    fn optional_text(&self, i: usize) -> Result<Option<&str>, StoreError> {
+        Ok(self.try_get(i)?)
+    }
+    fn int(&self, i: usize) -> Result<i64, StoreError> {
+        Ok(self.try_get(i)?)
+    }
+    fn flag(&self, i: usize) -> Result<bool, StoreError> {
+        Ok(self.try_get(i)?)
+    }
 }

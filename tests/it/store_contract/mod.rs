@@ -240,3 +240,48 @@ async fn store_contract_postgres() {
     })
     .await;
 }
+
+/// The pipelined read connections come back when the server drops them: the reads in flight
+/// fail as UPSTREAM (a database that went away, not a bug), the next ones are answered.
+#[tokio::test]
+async fn store_postgres_reads_come_back_after_the_server_drops_their_connections() {
+    with_fresh_postgres("store_postgres_reads_come_back", |url| async move {
+        use mediagate::error::ErrorCode as _;
+        let store = store::connect(&url, 2).await.unwrap();
+        let viewer = uid("viewer");
+        assert!(
+            store
+                .image_for(&iid("nothing"), Some(&viewer))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let raw = PgPool::connect(&url).await.unwrap();
+        sqlx::query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .execute(&raw)
+        .await
+        .unwrap();
+        let mut failures = Vec::new();
+        let mut answered = false;
+        for _ in 0..10 {
+            match store.image_for(&iid("nothing"), Some(&viewer)).await {
+                Ok(found) => {
+                    assert!(found.is_none());
+                    answered = true;
+                    break;
+                }
+                Err(e) => failures.push(e),
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(answered, "reads never came back: {failures:?}");
+        for e in &failures {
+            assert_eq!(e.error_code(), mediagate::error::Code::Upstream, "{e:?}");
+        }
+        raw.close().await;
+    })
+    .await;
+}
