@@ -26,7 +26,9 @@ pub(in crate::store) trait Columns {
     fn flag(&self, i: usize) -> Result<bool, StoreError>;
 }
 
-macro_rules! sqlx_columns {
+/// `Columns` for a row type whose `try_get(i)` decodes by position into any type (sqlx's rows,
+/// tokio-postgres's), its error converting into `StoreError`.
+macro_rules! try_get_columns {
     ($row:ty) => {
         impl Columns for $row {
             fn text(&self, i: usize) -> Result<&str, StoreError> {
@@ -44,8 +46,9 @@ macro_rules! sqlx_columns {
         }
     };
 }
-sqlx_columns!(sqlx::sqlite::SqliteRow);
-sqlx_columns!(sqlx::postgres::PgRow);
+try_get_columns!(sqlx::sqlite::SqliteRow);
+try_get_columns!(sqlx::postgres::PgRow);
+try_get_columns!(tokio_postgres::Row);
 
 impl Columns for rusqlite::Row<'_> {
     fn text(&self, i: usize) -> Result<&str, StoreError> {
@@ -106,17 +109,3 @@ pub(in crate::store) fn friend_request(r: &impl Columns) -> Result<FriendRequest
     })
 }
 
-impl Columns for tokio_postgres::Row {
-    fn text(&self, i: usize) -> Result<&str, StoreError> {
-        Ok(self.try_get(i)?)
-    }
-    fn optional_text(&self, i: usize) -> Result<Option<&str>, StoreError> {
-        Ok(self.try_get(i)?)
-    }
-    fn int(&self, i: usize) -> Result<i64, StoreError> {
-        Ok(self.try_get(i)?)
-    }
-    fn flag(&self, i: usize) -> Result<bool, StoreError> {
-        Ok(self.try_get(i)?)
-    }
-}
