@@ -108,4 +108,3 @@ pub(in crate::store) fn friend_request(r: &impl Columns) -> Result<FriendRequest
         created_at_ms: r.int(2)?,
     })
 }
-
