@@ -11,18 +11,19 @@ use anyhow::Context as _;
 
 use crate::auth::{AuthMode, AuthSettings, Authenticator};
 use crate::clock::Clock;
-use crate::cloudfront::{CookieAttributes, KeyPairId, KeyRing, SigningKey};
+use crate::cloudfront::CookieAttributes;
 use crate::config::{AuthKind, Config, read_secret_file};
 use crate::dev;
 use crate::http::{Application, Listeners};
 use crate::invalidate::{CloudFrontControlPlane, InvalidationQueue};
+use crate::key_ring::load_key_ring;
 use crate::links::cache::ExpiryWindow;
 use crate::links::{Linker, LinkerSettings};
 use crate::metrics::Metrics;
 use crate::s3::{ObjectStore, S3Target};
 use crate::state::{AppState, Sidecar, profile_cache, user_cache};
+use crate::store;
 use crate::upload::UploadRules;
-use crate::{keyfile, store};
 
 /// The database URL, from `database.url_file` when set.
 pub fn database_url(config: &Config) -> anyhow::Result<String> {
@@ -30,41 +31,6 @@ pub fn database_url(config: &Config) -> anyhow::Result<String> {
         Some(path) => Ok(read_secret_file(path)?),
         None => Ok(config.database.url.expose().to_owned()),
     }
-}
-
-/// The key ring the settings describe. Without `signing.key_pair_id`, the dev key (generated on
-/// first use) with a loud warning.
-pub fn load_key_ring(config: &Config) -> anyhow::Result<KeyRing> {
-    let s = &config.signing;
-    let active = match &s.key_pair_id {
-        Some(id) => SigningKey {
-            id: KeyPairId::parse(id)?,
-            key: keyfile::load_private_key(&s.private_key_file)?,
-        },
-        None if !config.dev_mode() => anyhow::bail!(
-            "signing.key_pair_id is not set: outside dev mode links are signed only with the key \
-             your CloudFront key group trusts"
-        ),
-        None => {
-            let (id, key, generated) = dev::ensure_dev_key(&s.private_key_file)?;
-            tracing::warn!(
-                key_pair_id = id.as_str(),
-                file = %s.private_key_file.display(),
-                generated,
-                "DEV KEY IN USE: links are signed with a locally generated key that no CloudFront \
-                 distribution trusts. Set signing.key_pair_id and signing.private_key_file for production."
-            );
-            SigningKey { id, key }
-        }
-    };
-    let mut ring = KeyRing::new(active)?;
-    for extra in &s.extra_keys {
-        ring.insert(SigningKey {
-            id: KeyPairId::parse(&extra.key_pair_id)?,
-            key: keyfile::load_private_key(&extra.private_key_file)?,
-        })?;
-    }
-    Ok(ring)
 }
 
 /// The HS256 secret: configured, from a file, or (dev) generated under `data/`. The flag is true

@@ -1,9 +1,8 @@
 //! Typed settings, layered in a fixed order: built-in defaults → `mediagate.toml` (or `--config`)
 //! → `MEDIAGATE_*` environment (`__` separates sections: `MEDIAGATE_SIGNING__TTL_SECS=600`) →
 //! command-line flags. `DATABASE_URL` is honoured too. Secrets may come from `*_file` settings;
-//! such files must not be readable by group or others.
+//! such files must not be readable by anyone else (`private_files::read_private`).
 
-use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 
 use std::collections::HashMap;
@@ -91,6 +90,9 @@ const SECTIONS: [&str; 12] = [
     "log",
 ];
 
+/// Secret settings whose environment value is taken as the text it is.
+const VERBATIM: &[&str] = &["signing.key_ring", "auth.hs256_secret", "database.url"];
+
 /// Settings outside any section: `MEDIAGATE_DEV` sets `dev`.
 const TOP_LEVEL: [&str; 1] = ["dev"];
 
@@ -154,9 +156,15 @@ impl Config {
                 }
                 continue;
             }
-            // Values parse as figment's Env provider parses them ("false" is a bool, "20" a number).
-            let value: figment::value::Value = value.parse().unwrap_or_else(|never| match never {});
             let setting = key.replace("__", ".");
+            // Values parse as figment's Env provider parses them ("false" is a bool, "20" a number),
+            // except secrets, which are text as given: a key ring's JSON is not figment's dict
+            // syntax, and a secret that happens to read as a number is still a secret.
+            let value: figment::value::Value = if VERBATIM.contains(&setting.as_str()) {
+                value.clone().into()
+            } else {
+                value.parse().unwrap_or_else(|never| match never {})
+            };
             figment = figment.merge(Serialized::global(&setting, value));
             from_env.insert(setting, format!("MEDIAGATE_{}", key.to_ascii_uppercase()));
         }
@@ -195,8 +203,11 @@ impl Config {
             return Ok(());
         }
         let mut missing = Vec::new();
-        if self.signing.key_pair_id.is_none() {
-            missing.push("signing.key_pair_id (with signing.private_key_file): the key your CloudFront key group trusts");
+        if self.signing.key_pair_id.is_none()
+            && self.signing.key_ring.is_none()
+            && self.signing.key_ring_file.is_none()
+        {
+            missing.push("signing.key_ring_file, signing.key_ring or signing.key_pair_id (with signing.private_key_file): the keys your CloudFront key group trusts");
         }
         if self.auth.mode == AuthKind::Hs256
             && self.auth.hs256_secret.is_none()
@@ -225,6 +236,15 @@ impl Config {
         let bad = |m: String| Err(ConfigError::Invalid(m));
         if self.signing.window_secs == 0 || self.signing.ttl_secs == 0 {
             return bad("signing.window_secs and signing.ttl_secs must be at least 1".into());
+        }
+        let s = &self.signing;
+        if s.key_ring.is_some() && s.key_ring_file.is_some() {
+            return bad("signing.key_ring and signing.key_ring_file are two ways to give the same key ring; set one".into());
+        }
+        if (s.key_ring.is_some() || s.key_ring_file.is_some())
+            && (s.key_pair_id.is_some() || !s.extra_keys.is_empty())
+        {
+            return bad("signing.key_ring(_file) holds every key and names the active one; leave signing.key_pair_id and signing.extra_keys unset".into());
         }
         if self.auth.mode == AuthKind::Oidc
             && self
@@ -348,24 +368,15 @@ fn words(words: &[&str]) -> String {
     quoted.join(", ")
 }
 
-/// Reads a secret file, refusing one the group or others can read; trailing newlines are dropped.
+/// Reads a secret file, refusing one anyone else may read (`private_files::read_private`);
+/// trailing newlines are dropped.
 pub fn read_secret_file(path: &Path) -> Result<String, ConfigError> {
     let err = |why: String| ConfigError::SecretFile {
         path: path.to_owned(),
         why,
     };
-    let mode = std::fs::metadata(path)
-        .map_err(|e| err(e.to_string()))?
-        .permissions()
-        .mode()
-        & 0o777;
-    if mode & 0o077 != 0 {
-        return Err(err(format!(
-            "is readable by group or others (mode {mode:04o}); run: chmod 600 {}",
-            path.display()
-        )));
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+    let bytes = crate::private_files::read_private(path).map_err(|e| err(e.to_string()))?;
+    let text = String::from_utf8(bytes).map_err(|_| err("is not UTF-8 text".into()))?;
     let text = text.trim_end_matches(['\n', '\r']).to_owned();
     if text.is_empty() {
         return Err(err("is empty".into()));

@@ -7,6 +7,7 @@ use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 
 use crate::cloudfront::{KeyError, PrivateKey, PublicKey};
+use crate::private_files::{PrivateFileError, read_private};
 
 /// Why a key file could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -19,15 +20,13 @@ pub enum KeyFileError {
         /// The OS error.
         source: std::io::Error,
     },
-    /// A private key the group or others can read.
-    #[error(
-        "private key {path} is readable by group or others (mode {mode:04o}); run: chmod 600 {path}"
-    )]
-    LoosePermissions {
+    /// A private key someone else may read (see `private_files::read_private`).
+    #[error("private key {path} {source}")]
+    Private {
         /// The file.
         path: PathBuf,
-        /// Its permission bits.
-        mode: u32,
+        /// Who else may read it, or why it could not be read.
+        source: PrivateFileError,
     },
     /// The file is not a usable key.
     #[error("key file {path} {source}")]
@@ -54,16 +53,13 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> KeyFileError + '_ {
     }
 }
 
-/// Reads a private key, refusing a file whose mode lets anyone but its owner read it.
+/// Reads a private key, refusing a file anyone but its owner (and the process's own group) may
+/// read.
 pub fn load_private_key(path: &Path) -> Result<PrivateKey, KeyFileError> {
-    let mode = fs::metadata(path).map_err(io(path))?.permissions().mode() & 0o777;
-    if mode & 0o077 != 0 {
-        return Err(KeyFileError::LoosePermissions {
-            path: path.to_owned(),
-            mode,
-        });
-    }
-    let pem = fs::read(path).map_err(io(path))?;
+    let pem = read_private(path).map_err(|source| KeyFileError::Private {
+        path: path.to_owned(),
+        source,
+    })?;
     PrivateKey::from_pem(&pem).map_err(|source| KeyFileError::Key {
         path: path.to_owned(),
         source,
@@ -188,10 +184,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
         let files = write_key_pair(&dir.path().join("k"), &key).unwrap();
-        fs::set_permissions(&files.private, fs::Permissions::from_mode(0o640)).unwrap();
+        fs::set_permissions(&files.private, fs::Permissions::from_mode(0o644)).unwrap();
         let err = load_private_key(&files.private).unwrap_err().to_string();
         assert!(
-            err.contains("mode 0640") && err.contains("chmod 600"),
+            err.contains("mode 0644") && err.contains("chmod 600"),
             "{err}"
         );
     }

@@ -16,6 +16,7 @@ pub mod friendship;
 pub mod graphql;
 pub mod http;
 pub mod invalidate;
+pub mod key_ring;
 pub mod keyfile;
 pub mod lifecycle;
 pub mod links;

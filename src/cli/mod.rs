@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand};
 use crate::cloudfront::Epoch;
 
 mod dev_token;
+mod healthcheck;
 mod keygen;
 mod seed;
 mod serve;
@@ -48,6 +49,8 @@ pub enum Command {
     SignCookies(sign_cookies::Args),
     /// Decide a signed URL (and cookies) as CloudFront would, and say why when it refuses
     Verify(verify::Args),
+    /// Ask this replica's /readyz (the container health check): exit 0 when ready, 1 when not
+    Healthcheck(healthcheck::Args),
 }
 
 /// How a command ended when it did not fail.
@@ -88,6 +91,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::SignUrl(args) => sign_url::run(args, now()),
         Command::SignCookies(args) => sign_cookies::run(args, now()),
         Command::Verify(args) => verify::run(args, now()),
+        Command::Healthcheck(args) => healthcheck::run(args),
     };
     match result {
         Ok(Outcome::Done) => ExitCode::SUCCESS,

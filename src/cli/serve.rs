@@ -8,10 +8,9 @@ use anyhow::Context as _;
 
 use super::Outcome;
 
-use crate::app::{self, load_key_ring};
+use crate::app;
 use crate::clock::SystemClock;
 use crate::config::Config;
-use crate::state::AppState;
 use crate::telemetry;
 
 /// Where settings come from.
@@ -56,7 +55,7 @@ pub(super) fn run(args: Args) -> anyhow::Result<Outcome> {
 }
 
 async fn serve(config: Config, config_file: Option<PathBuf>) -> anyhow::Result<()> {
-    let (state, app) = app::start(config, Arc::new(SystemClock), |_| {}).await?;
+    let (state, app) = app::start(config.clone(), Arc::new(SystemClock), |_| {}).await?;
     let addr = app.addr();
     tracing::info!(%addr, admin = ?app.admin_addr(), active_key = state.links.active_key_id(), "listening");
     // Scripts read these lines; one that closed its end of the pipe must not stop the service.
@@ -81,32 +80,11 @@ async fn serve(config: Config, config_file: Option<PathBuf>) -> anyhow::Result<(
     }
     let _ = out.flush();
     crate::lifecycle::spawn_reaper(Arc::clone(&state));
-    tokio::spawn(reload_keys_on_sighup(state, config_file));
+    let keys_of = Arc::clone(&state);
+    crate::key_ring::reload::spawn(config, config_file, move |ring| {
+        keys_of.links.replace_keys(ring)
+    });
     app.run_until_stopped().await?;
     tracing::info!("stopped");
     Ok(())
-}
-
-/// SIGHUP re-reads the settings and the key files they name, and swaps in the new key ring: a key
-/// can be rotated in (or the active key changed) without a restart. Other settings need one.
-async fn reload_keys_on_sighup(state: Arc<AppState>, config_file: Option<PathBuf>) {
-    let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
-        return;
-    };
-    while hup.recv().await.is_some() {
-        match Config::load(config_file.as_deref(), std::env::vars())
-            .map_err(anyhow::Error::from)
-            .and_then(|config| load_key_ring(&config))
-        {
-            Ok(ring) => {
-                let active = ring.active().id.to_string();
-                state.links.replace_keys(ring);
-                tracing::info!(active_key = active, "signing keys reloaded");
-            }
-            Err(e) => tracing::error!(
-                error = format!("{e:#}"),
-                "signing keys NOT reloaded; still using the previous ones"
-            ),
-        }
-    }
 }

@@ -15,7 +15,7 @@ pub struct SigningArgs {
     /// CloudFront key-pair id (the ID of the public key in the key group)
     #[arg(long, value_name = "ID")]
     pub key_pair_id: KeyPairId,
-    /// Private key PEM file (must not be readable by group or others)
+    /// Private key PEM file (must not be readable by others, nor by a group not our own)
     #[arg(long, value_name = "FILE")]
     pub private_key: PathBuf,
     /// Expiry: epoch seconds, or +SECONDS from now

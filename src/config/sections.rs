@@ -72,6 +72,15 @@ pub struct ExtraKey {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SigningConfig {
+    /// The whole key ring as one secret, JSON (`{"active": ID, "keys": [{"key_pair_id", "private_key_pem"}]}`),
+    /// e.g. injected into the environment from a secrets manager. Excludes the per-file settings.
+    pub key_ring: Option<Secret>,
+    /// The key ring JSON in a file (0600, or 0440 for the process's own group), re-read every
+    /// `reload_interval_secs`: a mounted secret that is rotated in place.
+    pub key_ring_file: Option<PathBuf>,
+    /// Seconds between checks of the key files for changes (and reloads when they changed); 0 =
+    /// only on SIGHUP.
+    pub reload_interval_secs: u64,
     /// CloudFront key-pair id of the active key. Unset: a dev key is generated in `keys/`.
     pub key_pair_id: Option<String>,
     /// The active private key (PEM, mode 0600).
@@ -91,6 +100,9 @@ pub struct SigningConfig {
 impl Default for SigningConfig {
     fn default() -> Self {
         SigningConfig {
+            key_ring: None,
+            key_ring_file: None,
+            reload_interval_secs: 10,
             key_pair_id: None,
             private_key_file: "keys/dev.pem".into(),
             extra_keys: Vec::new(),

@@ -1,12 +1,9 @@
 //! `mediagate serve` as shipped: embedded defaults in an empty directory, dev-token from the same
 //! directory, JSON logs without secrets, key rotation on SIGHUP, and a clean stop on SIGTERM.
 
-use std::io::{BufRead as _, BufReader};
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use mediagate::cloudfront::{
     Epoch, KeyAlgorithm, KeyPairId, PrivateKey, Request, TrustedKeys, verify,
@@ -14,148 +11,8 @@ use mediagate::cloudfront::{
 use mediagate::keyfile;
 use serde_json::{Value, json};
 
+use super::served::{Served, mediagate};
 use crate::support::query_param;
-
-const BIN: &str = env!("CARGO_BIN_EXE_mediagate");
-
-/// `mediagate` run in `dir`, as a user would from that directory.
-fn mediagate(dir: &Path, args: &[&str]) -> Output {
-    let out = Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .env_remove("DATABASE_URL")
-        .output()
-        .expect("run mediagate");
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-/// A running `mediagate serve`.
-struct Served {
-    child: Child,
-    addr: String,
-    client: reqwest::Client,
-    /// stderr so far, read by a thread as it comes.
-    logs: Arc<Mutex<String>>,
-    reader: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Served {
-    fn start(dir: &Path) -> Served {
-        let mut child = Command::new(BIN)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .current_dir(dir)
-            .env_remove("DATABASE_URL")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn serve");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("read");
-        let addr = line
-            .split("http://")
-            .nth(1)
-            .and_then(|r| r.split_whitespace().next())
-            .unwrap_or_else(|| panic!("no address in {line:?}"))
-            .to_owned();
-        let logs = Arc::new(Mutex::new(String::new()));
-        let stderr = BufReader::new(child.stderr.take().expect("stderr"));
-        let sink = logs.clone();
-        let reader = std::thread::spawn(move || {
-            for line in stderr.lines().map_while(Result::ok) {
-                let mut logs = sink.lock().expect("logs");
-                logs.push_str(&line);
-                logs.push('\n');
-            }
-        });
-        Served {
-            child,
-            addr,
-            client: reqwest::Client::new(),
-            logs,
-            reader: Some(reader),
-        }
-    }
-
-    /// Waits (bounded) until the logs contain `needle`.
-    async fn wait_for_log(&self, needle: &str) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !self.logs.lock().expect("logs").contains(needle) {
-            assert!(
-                Instant::now() < deadline,
-                "no {needle:?} in the logs:\n{}",
-                self.logs.lock().expect("logs")
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    async fn graphql(&self, token: Option<&str>, query: &str) -> Value {
-        let mut req = self
-            .client
-            .post(format!("http://{}/graphql", self.addr))
-            .json(&json!({"query": query}));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        req.send()
-            .await
-            .expect("graphql")
-            .json()
-            .await
-            .expect("json")
-    }
-
-    async fn active_key(&self) -> String {
-        let ready: Value = self
-            .client
-            .get(format!("http://{}/readyz", self.addr))
-            .send()
-            .await
-            .expect("readyz")
-            .json()
-            .await
-            .expect("json");
-        ready["active_key"].as_str().unwrap_or_default().to_owned()
-    }
-
-    fn signal(&self, signal: &str) {
-        assert!(
-            Command::new("kill")
-                .args([signal, &self.child.id().to_string()])
-                .status()
-                .expect("kill")
-                .success()
-        );
-    }
-
-    /// SIGTERM, wait for a clean exit, and return the logs.
-    fn stop(mut self) -> String {
-        self.signal("-TERM");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let status = loop {
-            if let Some(status) = self.child.try_wait().expect("wait") {
-                break status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "serve did not stop after SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        assert!(status.success(), "serve exited with {status}");
-        if let Some(reader) = self.reader.take() {
-            reader.join().expect("log reader");
-        }
-        self.logs.lock().expect("logs").clone()
-    }
-}
 
 #[tokio::test]
 async fn serve_on_embedded_defaults_then_sigterm() {
