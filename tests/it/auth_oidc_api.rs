@@ -351,8 +351,7 @@ async fn oidc_a_failed_refresh_keeps_the_keys_until_the_max_age_then_fails_close
 /// while the client hears only "identity provider unavailable".
 #[tokio::test]
 async fn oidc_issuer_down_is_logged_with_its_cause() {
-    use std::io::{BufRead as _, BufReader};
-    use std::process::{Command, Stdio};
+    use std::process::Command;
 
     let port = {
         let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("bind");
@@ -365,36 +364,13 @@ async fn oidc_issuer_down_is_logged_with_its_cause() {
         format!("[auth]\nmode = \"oidc\"\nissuer = \"{url}\"\naudience = \"{AUDIENCE}\"\n"),
     )
     .expect("config");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mediagate"))
-        .args(["serve", "--listen", "127.0.0.1:0"])
+    let mut cmd = Command::new(crate::api::served::BIN);
+    cmd.args(["serve", "--listen", "127.0.0.1:0"])
         .current_dir(dir.path())
         .env_remove("DATABASE_URL")
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("read");
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_owned();
-    let logs = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let sink = logs.clone();
-    let stderr = BufReader::new(child.stderr.take().expect("stderr"));
-    std::thread::spawn(move || {
-        for line in stderr.lines().map_while(Result::ok) {
-            let mut logs = sink.lock().expect("logs");
-            logs.push_str(&line);
-            logs.push('\n');
-        }
-    });
-    let _server = KillOnDrop(child);
+        .env_remove("RUST_LOG");
+    let served = crate::api::served::Served::spawn(cmd);
+    let addr = &served.addr;
 
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -417,18 +393,11 @@ async fn oidc_issuer_down_is_logged_with_its_cause() {
         (503, "identity provider unavailable")
     );
 
-    let logged = |needle: &str| {
-        logs.lock()
-            .expect("logs")
-            .lines()
-            .any(|l| l.contains("identity provider unavailable") && l.contains(needle))
-    };
     let needle = format!("127.0.0.1:{port}/realms/gone/.well-known/openid-configuration");
-    eventually("the cause in the log", || logged(&needle)).await;
-    assert!(
-        !logs.lock().expect("logs").contains(&token),
-        "the token was logged"
-    );
+    served
+        .wait_for_line("identity provider unavailable", |l| l.contains(&needle))
+        .await;
+    assert!(!served.logs().contains(&token), "the token was logged");
 }
 
 /// A child process that is stopped when the test ends, however it ends.

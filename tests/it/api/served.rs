@@ -99,8 +99,17 @@ impl Served {
 
     /// Waits (bounded) until the logs contain `needle`.
     pub async fn wait_for_log(&self, needle: &str) {
+        self.wait_for_line(needle, |_| true).await;
+    }
+
+    /// Waits (bounded) until one log line contains `needle` and passes `also`.
+    pub async fn wait_for_line(&self, needle: &str, also: impl Fn(&str) -> bool) {
         let deadline = Instant::now() + Duration::from_secs(30);
-        while !self.logs.lock().expect("logs").contains(needle) {
+        let found = || {
+            let logs = self.logs.lock().expect("logs");
+            logs.lines().any(|l| l.contains(needle) && also(l))
+        };
+        while !found() {
             assert!(
                 Instant::now() < deadline,
                 "no {needle:?} in the logs:\n{}",
@@ -108,6 +117,11 @@ impl Served {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// Everything it logged so far.
+    pub fn logs(&self) -> String {
+        self.logs.lock().expect("logs").clone()
     }
 
     pub async fn graphql(&self, token: Option<&str>, query: &str) -> Value {
@@ -168,5 +182,15 @@ impl Served {
             reader.join().expect("log reader");
         }
         self.logs.lock().expect("logs").clone()
+    }
+}
+
+/// A test that fails before `stop` must not leave its server running.
+impl Drop for Served {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }
