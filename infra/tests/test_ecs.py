@@ -250,5 +250,18 @@ for _name in CFN_BREAKAGES:
     setattr(EcsCloudFormationGuard, f"test_breaks_{_name}", lambda self, n=_name: self.check_breakage(n))
 
 
+class EcsDocsMatchTests(unittest.TestCase):
+    def test_readme_counts_the_ecs_breakages(self):
+        import test_ecs_terraform
+
+        text = " ".join((INFRA / "README.md").read_text().split())
+        self.assertIn(f"breaks the ECS templates in {len(CFN_BREAKAGES)} CloudFormation breakages", text)
+        self.assertIn(f"in {len(test_ecs_terraform.TF_BREAKAGES)} Terraform breakages", text)
+
+    def test_readme_links_the_kubernetes_guide(self):
+        self.assertIn("## Kubernetes\n\nManifests and their guide are in `kubernetes/`: see [kubernetes/README.md](kubernetes/README.md).",
+                      (INFRA / "README.md").read_text())
+
+
 if __name__ == "__main__":
     unittest.main()
