@@ -19,6 +19,9 @@ from pathlib import Path
 
 INFRA = Path(__file__).resolve().parent.parent
 CUSTOM_CHECKS = INFRA / "checkov"
+# Values for the ECS root's required variables, so checkov renders its (literal) container
+# definitions; without them it leaves them as unreadable strings (see mediagate_ecs_checks.py).
+ECS_VAR_FILE = INFRA / "terraform" / "ecs" / "terraform.tfvars.example"
 
 # No network: --skip-download (no Prisma Cloud policies or guidelines), and these.
 OFFLINE_ENV = {
@@ -44,7 +47,8 @@ class Report:
         return not self.failed and not self.problems
 
 
-def run(framework: str, target: Path, *, custom: bool = False, only: list[str] | None = None) -> Report:
+def run(framework: str, target: Path, *, custom: bool = False, only: list[str] | None = None,
+        var_files: list[Path] | None = None) -> Report:
     # As a module of this python, not the console script, whose #! names the venv's build path.
     cmd = [
         sys.executable, "-W", "ignore::SyntaxWarning", "-m", "checkov.main",
@@ -57,6 +61,8 @@ def run(framework: str, target: Path, *, custom: bool = False, only: list[str] |
         cmd += ["--external-checks-dir", str(CUSTOM_CHECKS)]
     if only:
         cmd += ["--check", ",".join(only)]
+    for var_file in var_files or []:
+        cmd += ["--var-file", str(var_file)]
     env = {**os.environ, **OFFLINE_ENV}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=TIMEOUT_SECS, check=False)
     report = Report()
@@ -93,7 +99,8 @@ def main(argv: list[str]) -> int:
         print("usage: checkov_run.py cloudformation|terraform PATH", file=sys.stderr)
         return 2
     framework, target = argv[0], Path(argv[1])
-    report = run(framework, target, custom=framework == "terraform")
+    terraform = framework == "terraform"
+    report = run(framework, target, custom=terraform, var_files=[ECS_VAR_FILE] if terraform else None)
     print(f"  {len(report.passed)} passed, {len(report.failed)} failed, {len(report.skipped)} skipped (each skip has its reason beside it in the source)")
     for check_id, resource, path in report.failed:
         print(f"  FAILED {check_id} {resource} ({path})")

@@ -2,6 +2,10 @@
 
     python infra/tests/guard.py TEMPLATE...     # prints one line per rule; exit 1 if any fails
 
+Each template is held to the rules file RULES_BY_TEMPLATE names for it (by file name): the
+delivery templates to mediagate.guard, the ECS ones to mediagate-ecs.guard. A template with no
+entry is an error, so a new template cannot go unchecked.
+
 Guard comes from the `cfn-guard-rs` wheel (Guard's engine as a Python extension). Its 0.3.3
 release returns only the last partial 8 KiB block of a report longer than 8 KiB (each buffer
 flush replaces the previous one). A report that short is whole JSON; a longer one is not. So:
@@ -24,6 +28,13 @@ from cfnlint.decode import decode_str
 
 INFRA = Path(__file__).resolve().parent.parent
 RULES_FILE = INFRA / "guard" / "mediagate.guard"
+ECS_RULES_FILE = INFRA / "guard" / "mediagate-ecs.guard"
+RULES_BY_TEMPLATE = {
+    "mediagate.yaml": RULES_FILE,
+    "mediagate-oai.yaml": RULES_FILE,
+    "mediagate-ecs.yaml": ECS_RULES_FILE,
+    "mediagate-ecs-database.yaml": ECS_RULES_FILE,
+}
 
 
 @dataclass
@@ -41,7 +52,14 @@ def load_template(path: Path) -> dict:
     return json.loads(json.dumps(template))
 
 
-def _split_rules(text: str) -> tuple[str, dict[str, str]]:
+def rules_for(path: Path) -> Path:
+    try:
+        return RULES_BY_TEMPLATE[Path(path).name]
+    except KeyError:
+        raise SystemExit(f"guard.py: no rules file for {path}; add it to RULES_BY_TEMPLATE in {__file__}") from None
+
+
+def _split_rules(text: str, rules_file: Path = RULES_FILE) -> tuple[str, dict[str, str]]:
     """(everything that is not a plain named rule, {rule name: its text})."""
     common: list[str] = []
     rules: dict[str, str] = {}
@@ -60,12 +78,12 @@ def _split_rules(text: str) -> tuple[str, dict[str, str]]:
             rules[name] = "".join(current)
             current = None
     if current is not None:
-        raise ValueError(f"{RULES_FILE}: rule {name} is not closed by a '}}' line")
+        raise ValueError(f"{rules_file}: rule {name} is not closed by a '}}' line")
     return "".join(common), rules
 
 
-def rule_names() -> list[str]:
-    return sorted(_split_rules(RULES_FILE.read_text())[1])
+def rule_names(rules_file: Path = RULES_FILE) -> list[str]:
+    return sorted(_split_rules(rules_file.read_text(), rules_file)[1])
 
 
 def _messages(report: dict) -> list[str]:
@@ -96,11 +114,12 @@ def _run(data: str, rules: str) -> dict | None:
         return {"unparseable": raw}
 
 
-def check(template: dict) -> dict[str, RuleResult]:
-    """{rule name: RuleResult} for every named rule of RULES_FILE."""
-    common, rules = _split_rules(RULES_FILE.read_text())
+def check(template: dict, rules_file: Path = RULES_FILE) -> dict[str, RuleResult]:
+    """{rule name: RuleResult} for every named rule of rules_file."""
+    text = rules_file.read_text()
+    common, rules = _split_rules(text, rules_file)
     data = json.dumps(template)
-    whole = _run(data, RULES_FILE.read_text())
+    whole = _run(data, text)
     if "unparseable" not in whole:
         return _results(whole, rules)
     results = {}
@@ -133,13 +152,14 @@ def main(argv: list[str]) -> int:
         return 2
     failed = False
     for path in argv:
-        results = check(load_template(Path(path)))
+        rules_file = rules_for(Path(path))
+        results = check(load_template(Path(path)), rules_file)
         by_status: dict[str, list[str]] = {}
         for name in sorted(results):
             by_status.setdefault(results[name].status, []).append(name)
-        print(f"  {path}: {len(by_status.get('PASS', []))} rules pass, "
+        print(f"  {path} ({rules_file.name}): {len(by_status.get('PASS', []))} rules pass, "
               f"{len(by_status.get('FAIL', []))} fail, "
-              f"not applicable (other variant): {', '.join(by_status.get('SKIP', [])) or 'none'}")
+              f"not applicable (other variant or template): {', '.join(by_status.get('SKIP', [])) or 'none'}")
         for name in by_status.get("FAIL", []):
             failed = True
             print(f"  FAIL {name}")
