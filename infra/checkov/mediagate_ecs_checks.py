@@ -49,7 +49,8 @@ SECRET_NAME = re.compile(r"(?i)(KEY_RING|SECRET|PASSWORD|PRIVATE_KEY|DATABASE__U
 URL_WITH_PASSWORD = re.compile(r"^postgres(ql)?://[^/@]*:[^/@]*@")
 PARTITION = r"(\$\{data\.aws_partition\.current\.partition\}|aws[a-z-]*)"
 S3_OBJECTS = re.compile(rf"^(arn:{PARTITION}:s3:::\$\{{var\.bucket_name\}}|\$\{{aws_s3_bucket\.[a-z_]+\.arn\}})/\*$")
-S3_BUCKET = re.compile(rf"^(arn:{PARTITION}:s3:::\$\{{var\.bucket_name\}}|\$\{{aws_s3_bucket\.[a-z_]+\.arn\}})$")
+# A bucket ARN written as an interpolation or as a bare reference (terraform fmt's spelling).
+S3_BUCKET = re.compile(rf"^(arn:{PARTITION}:s3:::\$\{{var\.bucket_name\}}|\$\{{aws_s3_bucket\.[a-z_]+\.arn\}}|aws_s3_bucket\.[a-z_]+\.arn)$")
 DISTRIBUTION = re.compile(
     rf"^(arn:{PARTITION}:cloudfront::\$\{{data\.aws_caller_identity\.current\.account_id\}}:distribution/\$\{{var\.distribution_id\}}"
     r"|aws_cloudfront_distribution\.[a-z_]+\.arn)$")

@@ -18,6 +18,15 @@ data "aws_iam_policy_document" "service" {
     resources = ["${aws_s3_bucket.media.arn}/*"]
   }
 
+  # Without it S3 answers a HEAD of a key that is not there yet with 403, not 404, and
+  # completeUpload would report an upstream error instead of "nothing uploaded yet".
+  statement {
+    sid       = "HeadAnswers404"
+    effect    = "Allow"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.media.arn]
+  }
+
   statement {
     sid       = "InvalidateThisDistribution"
     effect    = "Allow"
