@@ -21,7 +21,7 @@ import checkov_run  # noqa: E402  (infra/tests' offline checkov runner, shared w
 DOCKERFILE = (REPO / "Dockerfile").read_text()
 DOCKERIGNORE = (REPO / ".dockerignore").read_text()
 HADOLINT = Path(sys.executable).parent / "hadolint"
-HADOLINT_CONFIG = HERE.parent / "hadolint.yaml"
+HADOLINT_CONFIG = HERE / "hadolint.yaml"
 
 
 def replaced(text: str, old: str, new: str) -> str:
