@@ -63,6 +63,12 @@ def drop(items: list, pred: Callable[[Any], bool]) -> None:
     assert len(items) < before, "the breakage removed nothing: update it"
 
 
+def both_levels(docs: list[dict], change: Callable[[dict], Any]) -> None:
+    """The same change to the pod's and the container's securityContext (either one would do)."""
+    change(pod(docs)["securityContext"])
+    change(container(docs)["securityContext"])
+
+
 def remove_docs(kind: str) -> Callable[[list[dict]], None]:
     return lambda docs: drop(docs, lambda d: d.get("kind") == kind)
 
@@ -73,8 +79,7 @@ def ingress_rule(docs: list[dict], port: int) -> dict:
 
 # (what is broken, how, the invariant that must trip)
 BREAKAGES: list[tuple[str, Callable[[list[dict]], None], str]] = [
-    ("runAsNonRoot off", lambda d: pod(d)["securityContext"].update(runAsNonRoot=False) or container(d)["securityContext"].pop("runAsNonRoot"),
-     "non-root (runAsNonRoot, 65532, fsGroup)"),
+    ("runAsNonRoot off", lambda d: both_levels(d, lambda sc: sc.update(runAsNonRoot=False)), "non-root (runAsNonRoot, 65532, fsGroup)"),
     ("runs as root", lambda d: container(d)["securityContext"].update(runAsUser=0), "non-root (runAsNonRoot, 65532, fsGroup)"),
     ("no fsGroup", lambda d: pod(d)["securityContext"].pop("fsGroup"), "non-root (runAsNonRoot, 65532, fsGroup)"),
     ("writable root", lambda d: container(d)["securityContext"].pop("readOnlyRootFilesystem"), "read-only root filesystem"),
@@ -83,8 +88,7 @@ BREAKAGES: list[tuple[str, Callable[[list[dict]], None], str]] = [
      "no privileges (drop ALL, no escalation, seccomp)"),
     ("privilege escalation allowed", lambda d: container(d)["securityContext"].update(allowPrivilegeEscalation=True),
      "no privileges (drop ALL, no escalation, seccomp)"),
-    ("no seccomp profile", lambda d: pod(d)["securityContext"].pop("seccompProfile") and container(d)["securityContext"].pop("seccompProfile"),
-     "no privileges (drop ALL, no escalation, seccomp)"),
+    ("no seccomp profile", lambda d: both_levels(d, lambda sc: sc.pop("seccompProfile")), "no privileges (drop ALL, no escalation, seccomp)"),
     ("readiness on /healthz", lambda d: container(d)["readinessProbe"]["httpGet"].update(path="/healthz"), "probes on /healthz and /readyz"),
     ("liveness on /readyz (a database outage would restart every pod)",
      lambda d: container(d)["livenessProbe"]["httpGet"].update(path="/readyz"), "probes on /healthz and /readyz"),
