@@ -71,6 +71,10 @@ COPY --from=builder /out/usr/local/bin/mediagate /usr/local/bin/mediagate
 # entry of /out/var/lib/ so that --chown applies to the folder itself, not only to its contents.
 COPY --from=builder --chown=65532:65532 /out/var/lib/ /var/lib/
 
+# Declared so that a runtime mounting an empty volume there (ECS Fargate's task storage) seeds it
+# from the image: the data folder owned by 65532, /tmp world-writable with the sticky bit.
+VOLUME ["/var/lib/mediagate", "/tmp"]
+
 # Numeric, so a runtime (kubelet's runAsNonRoot) can tell it is not root without /etc/passwd.
 USER 65532:65532
 WORKDIR /var/lib/mediagate
