@@ -282,7 +282,7 @@ fn with_tls(builder: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilder, S
         // first fetch, naming the certificate.
         tracing::warn!(errors = ?found.errors, "no trusted root certificates found for TLS to the issuer");
     }
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
     let tls = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("cannot set up TLS for the issuer: {e}"))?
