@@ -1,6 +1,9 @@
 //! Signing throughput on one core: full signed URLs per key type and hash, and the non-crypto
 //! part alone (policy bytes, CloudFront base64, URL assembly). `scripts/bench` runs this pinned to
 //! one core beside `openssl speed` and prints the ratios README quotes.
+//!
+//! Either signing backend: `cargo bench --bench signing` (OpenSSL) or
+//! `cargo bench --bench signing --features rust-crypto` (pure Rust); the first line says which.
 
 use std::hint::black_box;
 
@@ -22,6 +25,10 @@ fn key(algorithm: KeyAlgorithm) -> SigningKey {
 }
 
 fn sign_url(c: &mut Criterion) {
+    eprintln!(
+        "signing backend: {}",
+        mediagate::cloudfront::keys::backend_name()
+    );
     let url = BaseUrl::parse(URL).expect("url");
     let mut group = c.benchmark_group("sign_url");
     for (name, algorithm) in [

@@ -37,7 +37,7 @@ impl Identity {
         if self.own_issuer && is_direct_id(&self.subject) {
             return self.subject.clone();
         }
-        let digest = openssl::sha::sha256(self.user_subject().as_bytes());
+        let digest = <sha2::Sha256 as sha2::Digest>::digest(self.user_subject().as_bytes());
         let mut id = String::with_capacity(DERIVED_ID_LEN);
         id.push('u');
         for byte in &digest[..12] {

@@ -43,7 +43,7 @@ pub fn ensure_dev_secret(path: &Path) -> anyhow::Result<Vec<u8>> {
                 .with_context(|| format!("creating {}", dir.display()))?;
         }
         let mut bytes = [0u8; 32];
-        openssl::rand::rand_bytes(&mut bytes)?;
+        getrandom::getrandom(&mut bytes).context("reading the operating system's randomness")?;
         let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         let mut file = fs::OpenOptions::new()
             .write(true)

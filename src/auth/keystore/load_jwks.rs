@@ -68,7 +68,8 @@ impl JwksSource {
     /// Builds the HTTP client; fetches nothing. `issuer` has passed [`check_issuer`].
     pub(super) fn new(issuer: String, http_timeout: Duration) -> Result<JwksSource, AuthError> {
         let config = |why: String| AuthError::Config(why);
-        let http = reqwest::Client::builder()
+        let http = with_tls(reqwest::Client::builder())
+            .map_err(config)?
             .timeout(http_timeout)
             .connect_timeout(http_timeout)
             .user_agent(concat!("mediagate/", env!("CARGO_PKG_VERSION")))
@@ -262,25 +263,42 @@ fn usable_key(value: Value) -> Result<(String, IssuerKey), &'static str> {
     Ok((kid, IssuerKey { algorithm, key }))
 }
 
+/// TLS to the issuer: native-tls (OpenSSL, reqwest's default) when the feature `openssl` is on,
+/// as sqlx and the PostgreSQL reads use it then.
+#[cfg(feature = "openssl")]
+fn with_tls(builder: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilder, String> {
+    Ok(builder)
+}
+
+/// TLS to the issuer without OpenSSL: rustls on ring (never aws-lc, whose C build is slow),
+/// checking certificates against the system's roots, as native-tls would.
+#[cfg(not(feature = "openssl"))]
+fn with_tls(builder: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilder, String> {
+    let found = rustls_native_certs::load_native_certs();
+    let mut roots = rustls::RootCertStore::empty();
+    let (added, _ignored) = roots.add_parsable_certificates(found.certs);
+    if added == 0 {
+        // Not fatal: an http issuer on a loopback host needs none. An https one fails at its
+        // first fetch, naming the certificate.
+        tracing::warn!(errors = ?found.errors, "no trusted root certificates found for TLS to the issuer");
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("cannot set up TLS for the issuer: {e}"))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(builder.tls_backend_preconfigured(tls))
+}
+
 fn p256_point_is_valid(x: &[u8], y: &[u8]) -> bool {
-    use openssl::bn::BigNumContext;
-    use openssl::ec::{EcGroup, EcPoint};
-    use openssl::nid::Nid;
+    use p256::elliptic_curve::sec1::FromEncodedPoint as _;
 
     if x.len() != 32 || y.len() != 32 {
         return false;
     }
-    let mut sec1 = Vec::with_capacity(65);
-    sec1.push(0x04);
-    sec1.extend_from_slice(x);
-    sec1.extend_from_slice(y);
-    let (Ok(group), Ok(mut ctx)) = (
-        EcGroup::from_curve_name(Nid::X9_62_PRIME256V1),
-        BigNumContext::new(),
-    ) else {
-        return false;
-    };
-    EcPoint::from_bytes(&group, &sec1, &mut ctx).is_ok()
+    let point = p256::EncodedPoint::from_affine_coordinates(x.into(), y.into(), false);
+    p256::PublicKey::from_encoded_point(&point).is_some().into()
 }
 
 fn error_chain(error: &dyn std::error::Error) -> String {

@@ -3,10 +3,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use openssl::hash::MessageDigest;
-use openssl::nid::Nid;
-use openssl::pkey::Id;
-
 use super::KeyError;
 
 /// The digest signed over the policy.
@@ -37,10 +33,12 @@ impl HashAlgorithm {
         }
     }
 
-    pub(super) fn digest(self) -> MessageDigest {
+    /// The DER prefix of the PKCS#1 v1.5 DigestInfo for this hash (RFC 8017, section 9.2,
+    /// note 1): DigestInfo = prefix || digest. Both backends sign exactly this.
+    pub(super) fn digest_info_prefix(self) -> &'static [u8] {
         match self {
-            HashAlgorithm::Sha1 => MessageDigest::sha1(),
-            HashAlgorithm::Sha256 => MessageDigest::sha256(),
+            HashAlgorithm::Sha1 => &SHA1_DIGEST_INFO,
+            HashAlgorithm::Sha256 => &SHA256_DIGEST_INFO,
         }
     }
 }
@@ -74,19 +72,35 @@ impl fmt::Display for KeyAlgorithm {
     }
 }
 
-pub(super) fn check_supported(
-    pkey_id: Id,
-    rsa_bits: Option<u32>,
-    curve: Option<Nid>,
-) -> Result<KeyAlgorithm, KeyError> {
-    match (pkey_id, rsa_bits, curve) {
-        (Id::RSA, Some(2048), _) => Ok(KeyAlgorithm::Rsa2048),
-        (Id::RSA, Some(bits), _) => Err(KeyError::Unsupported(format!("an RSA-{bits} key"))),
-        (Id::EC, _, Some(Nid::X9_62_PRIME256V1)) => Ok(KeyAlgorithm::EcdsaP256),
-        (Id::EC, _, Some(nid)) => Err(KeyError::Unsupported(format!(
-            "an EC key on curve {}",
-            nid.short_name().unwrap_or("unknown")
-        ))),
-        (id, _, _) => Err(KeyError::Unsupported(format!("a key of type {id:?}"))),
+/// DER prefix of a PKCS#1 v1.5 DigestInfo for SHA-1.
+const SHA1_DIGEST_INFO: [u8; 15] = [
+    0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04, 0x14,
+];
+/// DER prefix of a PKCS#1 v1.5 DigestInfo for SHA-256.
+const SHA256_DIGEST_INFO: [u8; 19] = [
+    0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05,
+    0x00, 0x04, 0x20,
+];
+
+/// What a backend found in a key, named the same way by both, so both refuse a key with the
+/// same words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Found {
+    /// An RSA key and its modulus size.
+    Rsa(u32),
+    /// An EC key on the curve of this OpenSSL short name ("prime256v1", "secp384r1", ...).
+    Ec(String),
+    /// Any other key type, by name ("Ed25519", "DSA", ...).
+    Other(String),
+}
+
+/// Which of CloudFront's two key types `found` is, or why it is neither.
+pub(super) fn check_supported(found: Found) -> Result<KeyAlgorithm, KeyError> {
+    match found {
+        Found::Rsa(2048) => Ok(KeyAlgorithm::Rsa2048),
+        Found::Rsa(bits) => Err(KeyError::Unsupported(format!("an RSA-{bits} key"))),
+        Found::Ec(curve) if curve == "prime256v1" => Ok(KeyAlgorithm::EcdsaP256),
+        Found::Ec(curve) => Err(KeyError::Unsupported(format!("an EC key on curve {curve}"))),
+        Found::Other(name) => Err(KeyError::Unsupported(format!("a key of type {name}"))),
     }
 }

@@ -2,18 +2,16 @@
 
 use std::fmt;
 
-use openssl::pkey::{Id, PKey, Public};
-use openssl::rsa::Rsa;
-use openssl::sign::Verifier;
+use sha2::{Digest as _, Sha256};
 
-use super::algorithm::check_supported;
-use super::{HashAlgorithm, KeyAlgorithm, KeyError, contains};
+use super::backend::{Active, Backend};
+use super::{HashAlgorithm, KeyAlgorithm, KeyError, pem};
 
 /// A public key that verifies signatures.
 #[derive(Clone)]
 pub struct PublicKey {
-    pub(super) algorithm: KeyAlgorithm,
-    pub(super) pkey: PKey<Public>,
+    algorithm: KeyAlgorithm,
+    inner: <Active as Backend>::Public,
 }
 
 impl fmt::Debug for PublicKey {
@@ -23,25 +21,18 @@ impl fmt::Debug for PublicKey {
 }
 
 impl PublicKey {
+    pub(super) fn from_inner(
+        algorithm: KeyAlgorithm,
+        inner: <Active as Backend>::Public,
+    ) -> PublicKey {
+        PublicKey { algorithm, inner }
+    }
+
     /// Parses a PEM public key: SubjectPublicKeyInfo (`PUBLIC KEY`, what CloudFront takes) or
     /// PKCS#1 (`RSA PUBLIC KEY`).
     pub fn from_pem(pem: &[u8]) -> Result<PublicKey, KeyError> {
-        let not_pem = || KeyError::NotPem {
-            kind: "public",
-            expected: "PUBLIC KEY or RSA PUBLIC KEY",
-        };
-        let pkey = if contains(pem, b"-----BEGIN PUBLIC KEY-----") {
-            PKey::public_key_from_pem(pem).map_err(|_| not_pem())?
-        } else if contains(pem, b"-----BEGIN RSA PUBLIC KEY-----") {
-            let rsa = Rsa::public_key_from_pem_pkcs1(pem).map_err(|_| not_pem())?;
-            PKey::from_rsa(rsa)?
-        } else {
-            return Err(not_pem());
-        };
-        let rsa_bits = (pkey.id() == Id::RSA).then(|| pkey.bits());
-        let curve = pkey.ec_key().ok().and_then(|k| k.group().curve_name());
-        let algorithm = check_supported(pkey.id(), rsa_bits, curve)?;
-        Ok(PublicKey { algorithm, pkey })
+        let (algorithm, inner) = Active::public_from_pem(pem)?;
+        Ok(PublicKey { algorithm, inner })
     }
 
     /// The algorithm of the key.
@@ -51,23 +42,24 @@ impl PublicKey {
 
     /// Whether `signature` is a valid signature of `message`. Any decoding failure is `false`.
     pub fn verify(&self, hash: HashAlgorithm, message: &[u8], signature: &[u8]) -> bool {
-        Verifier::new(hash.digest(), &self.pkey)
-            .and_then(|mut v| v.verify_oneshot(signature, message))
-            .unwrap_or(false)
+        Active::verify(&self.inner, hash, message, signature)
     }
 
     /// SubjectPublicKeyInfo PEM: what CloudFront's `PublicKey` resource takes.
     pub fn to_pem(&self) -> Result<Vec<u8>, KeyError> {
-        Ok(self.pkey.public_key_to_pem()?)
+        Ok(pem("PUBLIC KEY", &Active::public_to_der(&self.inner)?))
     }
 
     /// A short fingerprint (first 8 bytes of the SHA-256 of the DER key, hex) that names a key in
     /// logs and errors without revealing anything.
     pub fn fingerprint(&self) -> String {
-        let der = self.pkey.public_key_to_der().unwrap_or_default();
-        openssl::sha::sha256(&der)[..8]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        fingerprint_of_der(&Active::public_to_der(&self.inner).unwrap_or_default())
     }
+}
+
+pub(super) fn fingerprint_of_der(der: &[u8]) -> String {
+    Sha256::digest(der)[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

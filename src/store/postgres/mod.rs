@@ -16,6 +16,7 @@ use super::{
 
 mod reader;
 mod seed;
+mod tls;
 
 /// The store in a PostgreSQL database.
 #[derive(Clone)]

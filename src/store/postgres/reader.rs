@@ -22,7 +22,7 @@ use crate::store::sql::statements as sql;
 use crate::store::sql::{Page, split_friendship, visibility_slots};
 use crate::store::{Image, ImageId, StoreError};
 
-type Tls = postgres_native_tls::MakeTlsConnector;
+use super::tls::{Checks, Tls, connector};
 
 /// One connection and its prepared statements.
 struct Conn {
@@ -245,24 +245,13 @@ fn settings(url: &str) -> Result<(tokio_postgres::Config, Tls), StoreError> {
     };
     kept.push(format!("sslmode={passed_mode}"));
     let config: tokio_postgres::Config = format!("{base}?{}", kept.join("&")).parse()?;
-    let mut builder = native_tls::TlsConnector::builder();
-    builder
-        .danger_accept_invalid_certs(!verify_ca)
-        .danger_accept_invalid_hostnames(!verify_host);
-    if let Some(path) = root {
-        let pem = std::fs::read(&path)
-            .map_err(|e| bad(format!("cannot read sslrootcert {path}: {e}")))?;
-        let cert = native_tls::Certificate::from_pem(&pem)
-            .map_err(|e| bad(format!("sslrootcert {path} is not a PEM certificate: {e}")))?;
-        builder.add_root_certificate(cert);
-    }
-    let connector = builder
-        .build()
-        .map_err(|e| bad(format!("cannot set up TLS for PostgreSQL: {e}")))?;
-    Ok((
-        config,
-        postgres_native_tls::MakeTlsConnector::new(connector),
-    ))
+    let tls = connector(&Checks {
+        verify_ca,
+        verify_host,
+        root,
+    })
+    .map_err(bad)?;
+    Ok((config, tls))
 }
 
 #[cfg(test)]
