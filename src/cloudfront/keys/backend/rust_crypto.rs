@@ -112,8 +112,10 @@ fn pkcs8_private(der: &[u8]) -> Result<PrivateInner, KeyError> {
             EcSigningKey::from_pkcs8_der(der).map_err(|e| KeyError::Inconsistent(e.to_string()))?;
         Ok(PrivateInner::Ec(key))
     } else {
-        check_supported(Found::Other(name_of(info.algorithm.oid)))?;
-        unreachable!("check_supported accepts RSA and EC keys only")
+        // check_supported refuses every type but RSA and EC, naming it.
+        Err(check_supported(Found::Other(name_of(info.algorithm.oid)))
+            .err()
+            .unwrap_or_else(not_pem_private))
     }
 }
 
@@ -229,8 +231,10 @@ impl Backend for RustCrypto {
             let key = VerifyingKey::from_public_key_der(&der).map_err(|_| not_pem_public())?;
             Ok((algorithm, PublicInner::Ec(key)))
         } else {
-            check_supported(Found::Other(name_of(spki.algorithm.oid)))?;
-            unreachable!("check_supported accepts RSA and EC keys only")
+            // check_supported refuses every type but RSA and EC, naming it.
+            Err(check_supported(Found::Other(name_of(spki.algorithm.oid)))
+                .err()
+                .unwrap_or_else(not_pem_public))
         }
     }
 
