@@ -8,12 +8,10 @@ copies must fail exactly the named check ids in each copy. The unbroken copy is 
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import unittest
 from pathlib import Path
 
-import checkov_run
+from checkov_breakages import CheckovBreakages
 
 INFRA = Path(__file__).resolve().parent.parent
 ECS_DIR = INFRA / "terraform" / "ecs"
@@ -103,58 +101,20 @@ def _replace(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new))
 
 
-class EcsTerraformCheckov(unittest.TestCase):
-    maxDiff = None
+class EcsTerraformCheckov(CheckovBreakages, unittest.TestCase):
+    SOURCE = ECS_DIR
+    IDS = ECS_IDS
+    BREAKAGES = TF_BREAKAGES
 
+    # Its own terraform.tfvars.example per copy, so that checkov renders the container definitions.
     @classmethod
-    def setUpClass(cls):
-        cls.tmp = Path(tempfile.mkdtemp(prefix="mediagate-ecs-tf-"))
-        cls.edit_errors = {}
-        ignore = shutil.ignore_patterns(".terraform*", "*.tfstate*")
-        shutil.copytree(ECS_DIR, cls.tmp / "control", ignore=ignore)
-        var_files = [cls.tmp / "control" / "terraform.tfvars.example"]
-        for name, (edits, _) in TF_BREAKAGES.items():
-            target = cls.tmp / name
-            shutil.copytree(cls.tmp / "control", target)
-            var_files.append(target / "terraform.tfvars.example")
-            try:
-                for file, old, new in edits:
-                    _replace(target / file, old, new)
-            except AssertionError as err:
-                cls.edit_errors[name] = str(err)
-        cls.report = checkov_run.run("terraform", cls.tmp, custom=True, only=ECS_IDS, var_files=var_files)
+    def var_files(cls, copy: Path) -> list[Path]:
+        return [copy / "terraform.tfvars.example"]
 
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-
-    def results_in(self, case: str) -> tuple[set[str], set[str]]:
-        def mine(path):
-            return Path(path).parts[1:2] == (case,) or f"/{case}/" in path
-
-        failed = {cid for cid, _r, p in self.report.failed if mine(p)}
-        passed = {cid for cid, _r, p in self.report.passed if mine(p)}
-        return failed, passed
-
-    def test_checkov_parsed_every_copy(self):
-        self.assertEqual(self.report.problems, [])
-
-    def test_control_module_passes_every_policy(self):
-        failed, passed = self.results_in("control")
-        self.assertEqual(failed, set())
-        self.assertEqual(passed, set(ECS_IDS))
-
-    def test_every_policy_is_broken_by_some_breakage(self):
-        self.assertEqual(set().union(*(ids for _, ids in TF_BREAKAGES.values())), set(ECS_IDS))
-
-    def check_breakage(self, name: str):
-        self.assertNotIn(name, self.edit_errors, self.edit_errors.get(name))
-        failed, _ = self.results_in(name)
-        self.assertEqual(failed, TF_BREAKAGES[name][1], f"{name}: failing checks {failed}")
+    edit = staticmethod(_replace)
 
 
-for _name in TF_BREAKAGES:
-    setattr(EcsTerraformCheckov, f"test_breaks_{_name}", lambda self, n=_name: self.check_breakage(n))
+EcsTerraformCheckov.add_breakage_tests()
 
 
 if __name__ == "__main__":

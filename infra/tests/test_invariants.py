@@ -22,6 +22,7 @@ import unittest
 from pathlib import Path
 
 import checkov_run
+from checkov_breakages import CheckovBreakages
 import guard
 
 INFRA = Path(__file__).resolve().parent.parent
@@ -493,62 +494,15 @@ TF_BREAKAGES = {
 }
 
 
-class TerraformCheckov(unittest.TestCase):
+class TerraformCheckov(CheckovBreakages, unittest.TestCase):
     """One checkov run over a control copy and one copy per breakage."""
 
-    maxDiff = None
-
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = Path(tempfile.mkdtemp(prefix="mediagate-tf-"))
-        cls.edit_errors = {}
-        shutil.copytree(TF_DIR, cls.tmp / "control", ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
-        for name, (edits, _) in TF_BREAKAGES.items():
-            target = cls.tmp / name
-            shutil.copytree(cls.tmp / "control", target)
-            try:
-                for file, old, new in edits:
-                    path = target / file
-                    text = path.read_text()
-                    if text.count(old) != 1:
-                        raise AssertionError(f"{file}: expected the text to edit exactly once, found {text.count(old)}: {old!r}")
-                    path.write_text(text.replace(old, new))
-            except AssertionError as err:
-                cls.edit_errors[name] = str(err)
-        cls.report = checkov_run.run("terraform", cls.tmp, custom=True, only=OUR_CHECKOV_IDS)
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-
-    def results_in(self, case: str) -> tuple[set[str], set[str]]:
-        def mine(path):
-            return Path(path).parts[1:2] == (case,) or f"/{case}/" in path
-
-        failed = {cid for cid, _r, p in self.report.failed if mine(p)}
-        passed = {cid for cid, _r, p in self.report.passed if mine(p)}
-        return failed, passed
-
-    def test_checkov_parsed_every_copy(self):
-        self.assertEqual(self.report.problems, [])
-
-    def test_control_module_passes_every_policy(self):
-        failed, passed = self.results_in("control")
-        self.assertEqual(failed, set())
-        self.assertEqual(passed, set(OUR_CHECKOV_IDS))
-
-    def test_every_policy_is_broken_by_some_breakage(self):
-        broken = set().union(*(ids for _, ids in TF_BREAKAGES.values()))
-        self.assertEqual(broken, set(OUR_CHECKOV_IDS))
-
-    def check_breakage(self, name: str):
-        self.assertNotIn(name, self.edit_errors, self.edit_errors.get(name))
-        failed, _ = self.results_in(name)
-        self.assertEqual(failed, TF_BREAKAGES[name][1], f"{name}: failing checks {failed}")
+    SOURCE = TF_DIR
+    IDS = OUR_CHECKOV_IDS
+    BREAKAGES = TF_BREAKAGES
 
 
-for _name in TF_BREAKAGES:
-    setattr(TerraformCheckov, f"test_breaks_{_name}", lambda self, n=_name: self.check_breakage(n))
+TerraformCheckov.add_breakage_tests()
 
 
 class CheckovVerdict(unittest.TestCase):
