@@ -285,3 +285,52 @@ async fn store_postgres_reads_come_back_after_the_server_drops_their_connections
     })
     .await;
 }
+
+/// TLS to PostgreSQL, for real, through whichever TLS stack the build has (native-tls with
+/// OpenSSL by default; rustls without it: `scripts/test` runs this again with rust-crypto): with
+/// `sslmode=require` every connection the store opens (the pool and the pipelined readers) is
+/// encrypted, and `verify-full` refuses the machine's self-signed certificate (no trusted CA signed
+/// it, and it names the host, not 127.0.0.1).
+#[tokio::test]
+async fn store_postgres_connections_use_tls_as_sslmode_asks() {
+    with_fresh_postgres("store_postgres_tls", |url| async move {
+        let raw = PgPool::connect(&url).await.unwrap();
+        let ssl_on: String = sqlx::query_scalar("SHOW ssl")
+            .fetch_one(&raw)
+            .await
+            .unwrap();
+        assert_eq!(ssl_on, "on", "this test needs the server's TLS (ssl = on)");
+        let sep = if url.contains('?') { '&' } else { '?' };
+        let store = store::connect(&format!("{url}{sep}sslmode=require"), 2)
+            .await
+            .unwrap();
+        assert!(
+            store
+                .image_for(&iid("nothing"), Some(&uid("v")))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let (encrypted, plain): (i64, i64) = sqlx::query_as(
+            "SELECT count(*) FILTER (WHERE s.ssl), count(*) FILTER (WHERE NOT s.ssl) \
+             FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) \
+             WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()",
+        )
+        .fetch_one(&raw)
+        .await
+        .unwrap();
+        // The pool opens its two connections at start, the readers their two.
+        assert!(encrypted >= 4, "{encrypted} encrypted connections");
+        assert_eq!(plain, 0, "a connection without TLS under sslmode=require");
+        drop(store);
+
+        let full = store::connect(&format!("{url}{sep}sslmode=verify-full"), 2).await;
+        let err = full.err().map(|e| format!("{e:#}")).unwrap_or_default();
+        assert!(
+            !err.is_empty(),
+            "verify-full accepted a certificate that does not name 127.0.0.1"
+        );
+        raw.close().await;
+    })
+    .await;
+}
