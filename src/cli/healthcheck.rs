@@ -2,6 +2,7 @@
 //! replica's `/readyz` and exits 0 when it answers 200, 1 when it answers anything else or not at
 //! all, 2 for bad settings.
 
+use std::io::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
@@ -63,7 +64,6 @@ pub(super) fn run(args: Args) -> anyhow::Result<Outcome> {
         Ok::<_, reqwest::Error>((status, body))
     });
     let mut err = std::io::stderr();
-    use std::io::Write as _;
     match answer {
         Ok((status, _)) if status == reqwest::StatusCode::OK => Ok(Outcome::Done),
         Ok((status, body)) => {
