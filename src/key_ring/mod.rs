@@ -27,7 +27,7 @@ pub enum KeyRingError {
     },
     /// The JSON is not a key ring. Only the place is named: the text holds private keys.
     #[error(
-        "{setting} is not a key ring: {what} at line {line}, column {column} (expected {{\"active\": \"K…\", \"keys\": [{{\"key_pair_id\": \"K…\", \"private_key_pem\": \"-----BEGIN PRIVATE KEY-----…\"}}]}})"
+        "{setting} is not a key ring: {what} at line {line}, column {column} (expected {{\"active\": \"K…\", \"keys\": [{{\"key_pair_id\": \"K…\", \"private_key_pem\": \"<the PEM file as one string>\"}}]}})"
     )]
     Json {
         /// `signing.key_ring` or the file's setting.
