@@ -9,14 +9,11 @@ the same through checkov and our policies. The unbroken templates are the contro
 
 from __future__ import annotations
 
-import copy
-import json
-import shutil
-import tempfile
 import unittest
 from pathlib import Path
 
 import guard
+from guard_breakages import GuardBreakages
 
 INFRA = Path(__file__).resolve().parent.parent
 CFN_ECS = INFRA / "cloudformation" / "mediagate-ecs.yaml"
@@ -205,17 +202,10 @@ CFN_BREAKAGES = {
 }
 
 
-class EcsCloudFormationGuard(unittest.TestCase):
-    maxDiff = None
-
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = Path(tempfile.mkdtemp(prefix="mediagate-ecs-cfn-"))
-        cls.originals = {p: guard.load_template(p) for p in (CFN_ECS, CFN_DB)}
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+class EcsCloudFormationGuard(GuardBreakages, unittest.TestCase):
+    TEMPLATES = (CFN_ECS, CFN_DB)
+    RULES = RULES
+    BREAKAGES = CFN_BREAKAGES
 
     def test_every_template_has_a_rules_file(self):
         templates = {p.name for p in (INFRA / "cloudformation").glob("*.yaml")}
@@ -233,24 +223,8 @@ class EcsCloudFormationGuard(unittest.TestCase):
         self.assertEqual({n: r.status for n, r in results.items()},
                          {n: ("PASS" if n in DB_ONLY_RULES else "SKIP") for n in guard.rule_names(RULES)})
 
-    def test_every_rule_is_broken_by_some_breakage(self):
-        broken = set().union(*(rules for _, _, rules in CFN_BREAKAGES.values()))
-        self.assertEqual(broken, set(guard.rule_names(RULES)))
 
-    def check_breakage(self, name: str):
-        template, edit, expected = CFN_BREAKAGES[name]
-        data = copy.deepcopy(self.originals[template])
-        edit(data)
-        self.assertNotEqual(data, self.originals[template], f"{name}: the edit changed nothing")
-        path = self.tmp / f"{name}.json"
-        path.write_text(json.dumps(data, indent=1))
-        results = guard.check(guard.load_template(path), RULES)
-        failing = {n: r.messages for n, r in results.items() if r.status == "FAIL"}
-        self.assertEqual(set(failing), expected, f"{name}: failing rules {failing}")
-
-
-for _name in CFN_BREAKAGES:
-    setattr(EcsCloudFormationGuard, f"test_breaks_{_name}", lambda self, n=_name: self.check_breakage(n))
+EcsCloudFormationGuard.add_breakage_tests()
 
 
 class EcsDocsMatchTests(unittest.TestCase):

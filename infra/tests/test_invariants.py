@@ -14,15 +14,14 @@ are the controls: every rule of their variant passes.
 from __future__ import annotations
 
 import copy
-import json
 import re
-import shutil
 import tempfile
 import unittest
 from pathlib import Path
 
 import checkov_run
 from checkov_breakages import CheckovBreakages
+from guard_breakages import GuardBreakages
 import guard
 
 INFRA = Path(__file__).resolve().parent.parent
@@ -286,21 +285,9 @@ CFN_BREAKAGES = {
 }
 
 
-class CloudFormationGuard(unittest.TestCase):
-    maxDiff = None
-
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = Path(tempfile.mkdtemp(prefix="mediagate-cfn-"))
-        cls.originals = {p: guard.load_template(p) for p in (CFN_OAC, CFN_OAI)}
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-
-    def failing(self, path: Path) -> dict[str, list[str]]:
-        results = guard.check(guard.load_template(path))
-        return {name: r.messages for name, r in results.items() if r.status == "FAIL"}
+class CloudFormationGuard(GuardBreakages, unittest.TestCase):
+    TEMPLATES = (CFN_OAC, CFN_OAI)
+    BREAKAGES = CFN_BREAKAGES
 
     def test_control_oac_template_passes_every_rule_of_its_variant(self):
         results = guard.check(self.originals[CFN_OAC])
@@ -312,23 +299,8 @@ class CloudFormationGuard(unittest.TestCase):
         self.assertEqual({n: r.status for n, r in results.items()},
                          {n: ("SKIP" if n in OAC_ONLY_RULES else "PASS") for n in guard.rule_names()})
 
-    def test_every_rule_is_broken_by_some_breakage(self):
-        broken = set().union(*(rules for _, _, rules in CFN_BREAKAGES.values()))
-        self.assertEqual(broken, set(guard.rule_names()))
 
-    def check_breakage(self, name: str):
-        template, edit, expected = CFN_BREAKAGES[name]
-        data = copy.deepcopy(self.originals[template])
-        edit(data)
-        self.assertNotEqual(data, self.originals[template], f"{name}: the edit changed nothing")
-        path = self.tmp / f"{name}.json"
-        path.write_text(json.dumps(data, indent=1))
-        failing = self.failing(path)
-        self.assertEqual(set(failing), expected, f"{name}: failing rules {failing}")
-
-
-for _name in CFN_BREAKAGES:
-    setattr(CloudFormationGuard, f"test_breaks_{_name}", lambda self, n=_name: self.check_breakage(n))
+CloudFormationGuard.add_breakage_tests()
 
 
 # --- Terraform breakages ----------------------------------------------------------------------
