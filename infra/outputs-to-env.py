@@ -27,6 +27,7 @@ MAPPING = [
     ("ActivePublicKeyId", "active_public_key_id", "signing.key_pair_id"),
     ("StandbyPublicKeyId", "standby_public_key_id", "signing.extra_keys[].key_pair_id"),
     ("CookieDomain", "cookie_domain", "cookies.domain"),
+    ("RevocationKeyValueStoreArn", "revocation_key_value_store_arn", "revocation.key_value_store_arn"),
     ("DistributionDomainName", "distribution_domain_name", None),
     ("ServicePolicyArn", "service_policy_arn", None),
     ("KmsKeyArn", "kms_key_arn", None),

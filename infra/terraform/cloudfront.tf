@@ -155,6 +155,26 @@ resource "aws_cloudfront_response_headers_policy" "media" {
   }
 }
 
+# Revocation before expiry. mediagate writes floors into this KeyValueStore ({owner}/ for an
+# account, {owner}/{image}/ for one image, each -> epoch seconds), and the function, run at every
+# edge location before the cache, refuses a link whose version is below one. It only ever
+# refuses: what it lets through goes on, unchanged, to CloudFront's signature check. Source and
+# tests: infra/functions/ (the CloudFormation templates inline a copy of the same file).
+resource "aws_cloudfront_key_value_store" "revocation" {
+  name    = "${var.name}-revocation"
+  comment = "mediagate revocation floors: {owner}/ and {owner}/{image}/ -> epoch seconds"
+}
+
+resource "aws_cloudfront_function" "revocation" {
+  name    = "${var.name}-revocation"
+  comment = "Refuses links whose version is below a revocation floor (deny-only)"
+  runtime = "cloudfront-js-2.0"
+  publish = true
+  code    = file("${path.module}/../functions/revocation.js")
+
+  key_value_store_associations = [aws_cloudfront_key_value_store.revocation.arn]
+}
+
 resource "aws_cloudfront_distribution" "media" {
   # Access is decided by mediagate's signatures, checked by CloudFront on every request; a WAF
   # adds cost and rules this module cannot guess. Set web_acl_id yourself if you need one.
@@ -215,6 +235,12 @@ resource "aws_cloudfront_distribution" "media" {
     cache_policy_id            = aws_cloudfront_cache_policy.media.id
     response_headers_policy_id = aws_cloudfront_response_headers_policy.media.id
     trusted_key_groups         = [aws_cloudfront_key_group.signers.id]
+
+    # Viewer request: before the cache, so a cached object is refused too.
+    function_association {
+      event_type   = "viewer-request"
+      function_arn = aws_cloudfront_function.revocation.arn
+    }
   }
 
   restrictions {

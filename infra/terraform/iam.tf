@@ -1,6 +1,7 @@
 # What the mediagate service may do, and nothing else: presign PUT and DELETE, HEAD (GetObject)
-# an upload before marking it READY, invalidate this distribution and poll those invalidations;
-# and use the bucket's KMS key only when there is one. Attach it to the role the service runs as
+# an upload before marking it READY, invalidate this distribution and poll those invalidations,
+# keep the revocation floors in the KeyValueStore; and use the bucket's KMS key only when there
+# is one. Attach it to the role the service runs as
 # (output service_policy_arn).
 
 resource "aws_iam_policy" "service" {
@@ -32,6 +33,22 @@ data "aws_iam_policy_document" "service" {
     effect    = "Allow"
     actions   = ["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"] # Get: src/invalidate.rs polls batches
     resources = [aws_cloudfront_distribution.media.arn]
+  }
+
+  # The revocation sender writes floors (DescribeKeyValueStore for the ETag, UpdateKeys, PutKey,
+  # DeleteKey) and may read them back (GetKey, ListKeys), on this store only.
+  statement {
+    sid    = "RevocationFloors"
+    effect = "Allow"
+    actions = [
+      "cloudfront-keyvaluestore:DescribeKeyValueStore",
+      "cloudfront-keyvaluestore:GetKey",
+      "cloudfront-keyvaluestore:ListKeys",
+      "cloudfront-keyvaluestore:UpdateKeys",
+      "cloudfront-keyvaluestore:PutKey",
+      "cloudfront-keyvaluestore:DeleteKey",
+    ]
+    resources = [aws_cloudfront_key_value_store.revocation.arn]
   }
 
   dynamic "statement" {

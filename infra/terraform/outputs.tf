@@ -42,6 +42,11 @@ output "cookie_domain" {
   value       = local.has_cookie ? var.cookie_domain : null
 }
 
+output "revocation_key_value_store_arn" {
+  description = "revocation.key_value_store_arn (MEDIAGATE_REVOCATION__KEY_VALUE_STORE_ARN): the floors the edge function reads"
+  value       = aws_cloudfront_key_value_store.revocation.arn
+}
+
 output "service_policy_arn" {
   description = "No setting: attach this managed policy to the role the service runs as"
   value       = aws_iam_policy.service.arn
