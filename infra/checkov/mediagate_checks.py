@@ -343,6 +343,55 @@ class ResponseHeadersAreOurs(BaseResourceCheck):
         return CheckResult.PASSED
 
 
+# ---------------------------------------------------------------------------------------------
+# Revocation before expiry: the default cache behavior runs aws_cloudfront_function.revocation on
+# viewer request (before the cache), and every CloudFront Function of the module is runtime
+# cloudfront-js-2.0 (KeyValueStore access needs it), published to LIVE, and associated with a
+# KeyValueStore of this module (never a literal ARN, which could be anyone's store). The code is
+# infra/functions/revocation.js, read with file() (infra/tests/test_revocation.py checks that).
+REVOCATION_FUNCTION_ARN = re.compile(r"^(\$\{)?aws_cloudfront_function\.revocation\.arn\}?$")
+MODULE_KVS_ARN = re.compile(r"^(\$\{)?aws_cloudfront_key_value_store\.[a-z0-9_]+\.arn\}?$")
+
+
+class RevocationFunctionOnDefaultBehavior(BaseResourceCheck):
+    def __init__(self) -> None:
+        super().__init__(
+            name="mediagate: the default cache behavior runs the revocation function on viewer-request",
+            id="CKV_MG_17",
+            categories=(CheckCategories.GENERAL_SECURITY,),
+            supported_resources=("aws_cloudfront_distribution",),
+        )
+
+    def scan_resource_conf(self, conf: dict[str, list[Any]]) -> CheckResult:
+        behaviors = _blocks(conf, "default_cache_behavior")
+        if len(behaviors) != 1:
+            return CheckResult.FAILED
+        for assoc in _blocks(behaviors[0], "function_association"):
+            if _one(assoc, "event_type") == "viewer-request" and REVOCATION_FUNCTION_ARN.match(str(_one(assoc, "function_arn", ""))):
+                return CheckResult.PASSED
+        return CheckResult.FAILED
+
+
+class RevocationFunctionRuntimeAndStore(BaseResourceCheck):
+    def __init__(self) -> None:
+        super().__init__(
+            name="mediagate: the revocation function is cloudfront-js-2.0, published, and reads this module's KeyValueStore",
+            id="CKV_MG_17",
+            categories=(CheckCategories.GENERAL_SECURITY,),
+            supported_resources=("aws_cloudfront_function",),
+        )
+
+    def scan_resource_conf(self, conf: dict[str, list[Any]]) -> CheckResult:
+        if _one(conf, "runtime") != "cloudfront-js-2.0":
+            return CheckResult.FAILED
+        if _one(conf, "publish") not in (True, "true"):
+            return CheckResult.FAILED
+        stores = [str(a) for a in _list(_one(conf, "key_value_store_associations")) if _is_set(a)]
+        if len(stores) != 1 or not MODULE_KVS_ARN.match(stores[0]):
+            return CheckResult.FAILED
+        return CheckResult.PASSED
+
+
 TrustedKeyGroupsOnEveryBehavior()
 OacOriginsHaveEmptyOai()
 CloudFrontGrantCarriesSourceArn()
@@ -352,3 +401,5 @@ NothingAllowedToAnyPrincipalInline()
 BlockPublicAccessFullyOn()
 ResponseHeadersPolicyOnEveryBehavior()
 ResponseHeadersAreOurs()
+RevocationFunctionOnDefaultBehavior()
+RevocationFunctionRuntimeAndStore()

@@ -33,7 +33,7 @@ OUTPUTS_TO_ENV = INFRA / "outputs-to-env.py"
 
 OAC_ONLY_RULES = {"oac_origins_have_empty_oai", "oac_bucket_grant_exists", "cloudfront_grants_carry_source_arn"}
 OAI_ONLY_RULES = {"oai_origins_use_an_oai", "oai_bucket_grant_exists"}
-OUR_CHECKOV_IDS = ["CKV_MG_1", "CKV_MG_2", "CKV_MG_3", "CKV_MG_4", "CKV_MG_5", "CKV2_MG_6", "CKV_MG_7", "CKV_MG_8"]
+OUR_CHECKOV_IDS = ["CKV_MG_1", "CKV_MG_2", "CKV_MG_3", "CKV_MG_4", "CKV_MG_5", "CKV2_MG_6", "CKV_MG_7", "CKV_MG_8", "CKV_MG_17"]
 
 # --- CloudFormation breakages -----------------------------------------------------------------
 # Helpers take the template as data and must find what they edit (KeyError / AssertionError
@@ -162,6 +162,47 @@ def _trust_anyone_role(t):
         "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]}}}
 
 
+def fn(t):
+    return res(t, "RevocationFunction")
+
+
+def default_associations(t):
+    return dist(t)["DefaultCacheBehavior"]["FunctionAssociations"]
+
+
+def _revocation_on_viewer_response(t):
+    [assoc] = default_associations(t)
+    assoc["EventType"] = "viewer-response"
+
+
+def _default_behavior_runs_another_function(t):
+    other = copy.deepcopy(t["Resources"]["RevocationFunction"])
+    other["Properties"]["Name"] = {"Fn::Sub": "${AWS::StackName}-other"}
+    t["Resources"]["OtherFunction"] = other
+    [assoc] = default_associations(t)
+    assoc["FunctionARN"] = {"Fn::GetAtt": ["OtherFunction", "FunctionARN"]}
+
+
+def _revocation_on_an_extra_behavior_only(t):
+    assocs = dist(t)["DefaultCacheBehavior"].pop("FunctionAssociations")
+    dist(t)["CacheBehaviors"] = [{"PathPattern": "a/*", "TargetOriginId": "media-bucket", "ViewerProtocolPolicy": "https-only",
+                                  "CachePolicyId": {"Ref": "CachePolicy"}, "TrustedKeyGroups": [{"Ref": "KeyGroup"}],
+                                  "ResponseHeadersPolicyId": {"Ref": "ResponseHeadersPolicy"}, "FunctionAssociations": assocs}]
+
+
+def _revocation_store_literal_arn(t):
+    [assoc] = fn(t)["FunctionConfig"]["KeyValueStoreAssociations"]
+    assoc["KeyValueStoreARN"] = "arn:aws:cloudfront::123456789012:key-value-store/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"
+
+
+def _no_revocation_store(t):
+    del t["Resources"]["RevocationStore"]
+    fn(t)["FunctionConfig"]["KeyValueStoreAssociations"] = [{"KeyValueStoreARN": "arn:aws:cloudfront::123456789012:key-value-store/x"}]
+    stmts = res(t, "ServicePolicy")["PolicyDocument"]["Statement"]
+    stmts[:] = [s for s in stmts if not (isinstance(s, dict) and s.get("Sid") == "RevocationFloors")]
+    del t["Outputs"]["RevocationKeyValueStoreArn"]
+
+
 CFN_BREAKAGES = {
     # name: (template, edit, failing rules)
     "oac_default_behavior_without_trusted_key_groups": (
@@ -280,6 +321,38 @@ CFN_BREAKAGES = {
     "oac_nosniff_not_overridden": (
         CFN_OAC, lambda t: rhp(t)["SecurityHeadersConfig"]["ContentTypeOptions"].__setitem__("Override", False),
         {"response_headers_are_ours"}),
+    "oac_default_behavior_without_function_associations": (
+        CFN_OAC, lambda t: _delete(dist(t)["DefaultCacheBehavior"], "FunctionAssociations"),
+        {"revocation_function_on_default_behavior"}),
+    "oac_default_behavior_empty_function_associations": (
+        CFN_OAC, lambda t: dist(t)["DefaultCacheBehavior"].__setitem__("FunctionAssociations", []),
+        {"revocation_function_on_default_behavior"}),
+    "oac_revocation_function_on_viewer_response": (
+        CFN_OAC, _revocation_on_viewer_response, {"revocation_function_on_default_behavior"}),
+    "oac_default_behavior_runs_another_function": (
+        CFN_OAC, _default_behavior_runs_another_function, {"revocation_function_on_default_behavior"}),
+    "oac_revocation_function_on_an_extra_behavior_only": (
+        CFN_OAC, _revocation_on_an_extra_behavior_only, {"revocation_function_on_default_behavior"}),
+    "oac_revocation_function_runtime_1_0": (
+        CFN_OAC, lambda t: fn(t)["FunctionConfig"].__setitem__("Runtime", "cloudfront-js-1.0"),
+        {"revocation_function_on_default_behavior"}),
+    "oac_revocation_function_not_published": (
+        CFN_OAC, lambda t: fn(t).__setitem__("AutoPublish", False), {"revocation_function_on_default_behavior"}),
+    "oac_revocation_function_empty_code": (
+        CFN_OAC, lambda t: fn(t).__setitem__("FunctionCode", "\n"), {"revocation_function_on_default_behavior"}),
+    "oac_revocation_function_without_store": (
+        CFN_OAC, lambda t: _delete(fn(t)["FunctionConfig"], "KeyValueStoreAssociations"),
+        {"revocation_function_on_default_behavior"}),
+    "oac_revocation_function_with_another_accounts_store": (
+        CFN_OAC, _revocation_store_literal_arn, {"revocation_function_on_default_behavior"}),
+    "oac_template_without_revocation_store": (
+        CFN_OAC, _no_revocation_store, {"revocation_function_on_default_behavior"}),
+    "oai_default_behavior_without_function_associations": (
+        CFN_OAI, lambda t: _delete(dist(t)["DefaultCacheBehavior"], "FunctionAssociations"),
+        {"revocation_function_on_default_behavior"}),
+    "oai_revocation_function_runtime_1_0": (
+        CFN_OAI, lambda t: fn(t)["FunctionConfig"].__setitem__("Runtime", "cloudfront-js-1.0"),
+        {"revocation_function_on_default_behavior"}),
     "oac_no_distribution": (
         CFN_OAC, lambda t: _delete(t["Resources"], "Distribution"), {"template_has_the_delivery_path"}),
 }
@@ -380,6 +453,27 @@ DISPOSITION_ITEM = CACHE_CONTROL_ITEM.replace('"Cache-Control"', '"Content-Dispo
 NOSNIFF = "    content_type_options {\n      override = true\n    }\n"
 
 
+FUNCTION_ASSOC = """    function_association {
+      event_type   = "viewer-request"
+      function_arn = aws_cloudfront_function.revocation.arn
+    }
+"""
+FUNCTION_RUNTIME = '  runtime = "cloudfront-js-2.0"\n'
+FUNCTION_PUBLISH = "  publish = true\n"
+FUNCTION_KVS = "  key_value_store_associations = [aws_cloudfront_key_value_store.revocation.arn]\n"
+OTHER_FUNCTION = """resource "aws_cloudfront_function" "other" {
+  name    = "${var.name}-other"
+  runtime = "cloudfront-js-2.0"
+  publish = true
+  code    = "async function handler(event) { return event.request; }"
+
+  key_value_store_associations = [aws_cloudfront_key_value_store.revocation.arn]
+}
+
+resource "aws_cloudfront_distribution" "media" {
+"""
+
+
 def _inline_policy(statement: str) -> str:
     return ("  policy = jsonencode({\n    Version = \"2012-10-17\"\n    Statement = [" + statement + "]\n  })\n")
 
@@ -461,6 +555,34 @@ TF_BREAKAGES = {
     "no_content_disposition_override": ([("cloudfront.tf", DISPOSITION_ITEM, "")], {"CKV_MG_8"}),
     "nosniff_not_overridden": ([("cloudfront.tf", NOSNIFF, NOSNIFF.replace("override = true", "override = false"))],
                                {"CKV_MG_8"}),
+    "default_behavior_without_revocation_function": ([("cloudfront.tf", FUNCTION_ASSOC, "")], {"CKV_MG_17"}),
+    "revocation_function_on_viewer_response": ([("cloudfront.tf", FUNCTION_ASSOC, FUNCTION_ASSOC.replace(
+        '"viewer-request"', '"viewer-response"'))], {"CKV_MG_17"}),
+    "default_behavior_runs_another_function": ([
+        ("cloudfront.tf", 'resource "aws_cloudfront_distribution" "media" {\n', OTHER_FUNCTION),
+        ("cloudfront.tf", FUNCTION_ASSOC, FUNCTION_ASSOC.replace("aws_cloudfront_function.revocation.arn", "aws_cloudfront_function.other.arn"))],
+        {"CKV_MG_17"}),
+    "revocation_function_on_an_ordered_behavior_only": ([
+        ("cloudfront.tf", FUNCTION_ASSOC, ""),
+        ("cloudfront.tf", "  restrictions {\n", """  ordered_cache_behavior {
+    path_pattern               = "a/*"
+    target_origin_id           = "media-bucket"
+    viewer_protocol_policy     = "https-only"
+    allowed_methods            = ["GET", "HEAD"]
+    cached_methods             = ["GET", "HEAD"]
+    cache_policy_id            = aws_cloudfront_cache_policy.media.id
+    response_headers_policy_id = aws_cloudfront_response_headers_policy.media.id
+    trusted_key_groups         = [aws_cloudfront_key_group.signers.id]
+""" + FUNCTION_ASSOC + """  }
+
+  restrictions {
+""")], {"CKV_MG_17"}),
+    "revocation_function_runtime_1_0": ([("cloudfront.tf", FUNCTION_RUNTIME, FUNCTION_RUNTIME.replace("2.0", "1.0"))], {"CKV_MG_17"}),
+    "revocation_function_not_published": ([("cloudfront.tf", FUNCTION_PUBLISH, "  publish = false\n")], {"CKV_MG_17"}),
+    "revocation_function_without_store": ([("cloudfront.tf", FUNCTION_KVS, "")], {"CKV_MG_17"}),
+    "revocation_function_with_a_literal_store_arn": ([("cloudfront.tf", FUNCTION_KVS, FUNCTION_KVS.replace(
+        "aws_cloudfront_key_value_store.revocation.arn",
+        '"arn:aws:cloudfront::123456789012:key-value-store/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"'))], {"CKV_MG_17"}),
     "no_public_access_block": ([("s3.tf", PAB, ""),
                                 ("s3.tf", "  depends_on = [aws_s3_bucket_public_access_block.media]\n", "")], {"CKV2_MG_6"}),
 }
