@@ -55,6 +55,13 @@ DISTRIBUTION = re.compile(
     rf"^(arn:{PARTITION}:cloudfront::\$\{{data\.aws_caller_identity\.current\.account_id\}}:distribution/\$\{{var\.distribution_id\}}"
     r"|aws_cloudfront_distribution\.[a-z_]+\.arn)$")
 RESOURCELESS = {"ecr:GetAuthorizationToken"}
+# The revocation sender's rights: on the store named by var.revocation_key_value_store_arn (as a
+# reference, or the exact ARN checkov renders from the tfvars), or on a store of the module.
+KVS_ACTIONS = {"cloudfront-keyvaluestore:DescribeKeyValueStore", "cloudfront-keyvaluestore:GetKey",
+               "cloudfront-keyvaluestore:ListKeys", "cloudfront-keyvaluestore:UpdateKeys",
+               "cloudfront-keyvaluestore:PutKey", "cloudfront-keyvaluestore:DeleteKey"}
+KVS_STORE = re.compile(r"^((\$\{)?(var\.revocation_key_value_store_arn|aws_cloudfront_key_value_store\.[a-z0-9_]+\.arn)\}?"
+                       r"|arn:aws[a-z-]*:cloudfront::[0-9]{12}:key-value-store/[A-Za-z0-9-]+)$")
 
 
 def containers(conf: dict) -> list[dict] | None:
@@ -182,6 +189,12 @@ def _statement_ok(st: dict) -> bool:
             return False
     elif any(r.endswith("/*") for r in resources):
         return False
+    kvs = [a for a in actions if a.startswith("cloudfront-keyvaluestore:")]
+    if kvs:
+        if not set(kvs) <= KVS_ACTIONS or len(kvs) != len(actions):
+            return False
+        if not all(KVS_STORE.match(r) for r in resources):
+            return False
     cf = [a for a in actions if a.startswith("cloudfront:")]
     if cf:
         if not set(cf) <= {"cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"} or len(cf) != len(actions):
@@ -195,7 +208,7 @@ class IdentityPolicyLeastPrivilege(BaseDataCheck):
     """Identity policies (no principals: resource and trust policies are CKV_MG_3/4's)."""
 
     def __init__(self) -> None:
-        super().__init__(name="mediagate: role policies are least privilege (no wildcards; S3 on the bucket, CloudFront on the distribution)",
+        super().__init__(name="mediagate: role policies are least privilege (no wildcards; S3 on the bucket, CloudFront on the distribution, KeyValueStore on the store)",
                          id="CKV_MG_11", categories=(CheckCategories.IAM,), supported_data=("aws_iam_policy_document",))
 
     def scan_data_conf(self, conf: dict) -> CheckResult:

@@ -133,6 +133,17 @@ CFN_BREAKAGES = {
                                            {"ecs_roles_least_privilege"}),
     "task_role_cloudfront_extra_action": (CFN_ECS, lambda t: statement(t, "TaskRole", "InvalidateThisDistribution")["Action"].append(
         "cloudfront:UpdateDistribution"), {"ecs_roles_least_privilege"}),
+    "task_role_kvs_star_resource": (CFN_ECS, _set(lambda t: statement(t, "TaskRole", "RevocationFloors"), "Resource", "*"),
+                                    {"ecs_roles_least_privilege"}),
+    "task_role_kvs_any_store": (CFN_ECS, _set(lambda t: statement(t, "TaskRole", "RevocationFloors"), "Resource", {
+        "Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:key-value-store/*"}), {"ecs_roles_least_privilege"}),
+    "task_role_kvs_literal_other_store": (CFN_ECS, _set(lambda t: statement(t, "TaskRole", "RevocationFloors"), "Resource",
+                                                        "arn:aws:cloudfront::123456789012:key-value-store/a1b2c3d4-5678-90ab-cdef-EXAMPLE22222"),
+                                          {"ecs_roles_least_privilege"}),
+    "task_role_kvs_star_action": (CFN_ECS, _set(lambda t: statement(t, "TaskRole", "RevocationFloors"), "Action",
+                                                ["cloudfront-keyvaluestore:*"]), {"ecs_roles_least_privilege"}),
+    "task_role_kvs_shares_a_statement": (CFN_ECS, lambda t: statement(t, "TaskRole", "RevocationFloors")["Action"].append(
+        "s3:GetObject"), {"ecs_roles_least_privilege"}),
     "task_role_kms_star_behind_condition": (CFN_ECS, _set(lambda t: statement(t, "TaskRole", "MediaKeyForUploadsAndHead"), "Action", ["kms:*"]),
                                             {"ecs_roles_least_privilege"}),
     "task_role_not_action": (CFN_ECS, lambda t: statement(t, "TaskRole", "MediaObjects").__setitem__("NotAction", ["iam:*"]),

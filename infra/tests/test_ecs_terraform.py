@@ -28,6 +28,8 @@ S3_OBJECTS = '    resources = ["arn:${data.aws_partition.current.partition}:s3::
 S3_ACTIONS = '    actions   = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]\n'
 CF_RES = ('    resources = ["arn:${data.aws_partition.current.partition}:cloudfront::${data.aws_caller_identity.current.account_id}'
           ':distribution/${var.distribution_id}"]\n')
+KVS_RES = "    resources = [var.revocation_key_value_store_arn]\n"
+KVS_ACTION = '      "cloudfront-keyvaluestore:DeleteKey",\n'
 SECRETS_RES = "    resources = [var.key_ring_secret_arn, local.database_url_secret_arn]\n"
 TG_PATH = '    path                = "/readyz"\n'
 TG_PORT = "  port                 = 8080\n"
@@ -57,6 +59,11 @@ TF_BREAKAGES = {
     "task_role_s3_any_bucket": ([("iam.tf", S3_OBJECTS, '    resources = ["arn:aws:s3:::*"]\n')], {"CKV_MG_11"}),
     "task_role_s3_other_bucket": ([("iam.tf", S3_OBJECTS, '    resources = ["arn:aws:s3:::someone-else/*"]\n')], {"CKV_MG_11"}),
     "task_role_cloudfront_any_distribution": ([("iam.tf", CF_RES, CF_RES.replace("${var.distribution_id}", "*"))], {"CKV_MG_11"}),
+    "task_role_kvs_star_resource": ([("iam.tf", KVS_RES, '    resources = ["*"]\n')], {"CKV_MG_11"}),
+    "task_role_kvs_any_store": ([("iam.tf", KVS_RES, '    resources = ["arn:aws:cloudfront::123456789012:key-value-store/*"]\n')],
+                                {"CKV_MG_11"}),
+    "task_role_kvs_star_action": ([("iam.tf", KVS_ACTION, KVS_ACTION + '      "cloudfront-keyvaluestore:*",\n')], {"CKV_MG_11"}),
+    "task_role_kvs_shares_a_statement": ([("iam.tf", KVS_ACTION, KVS_ACTION + '      "s3:GetObject",\n')], {"CKV_MG_11"}),
     "execution_role_reads_every_secret": ([("iam.tf", SECRETS_RES, '    resources = ["*"]\n')], {"CKV_MG_11"}),
     "managed_policy_attached": ([("iam.tf", 'resource "aws_iam_role_policy" "task" {', 'resource "aws_iam_role_policy_attachment" "admin" {\n'
                                   '  role       = aws_iam_role.task.name\n  policy_arn = "arn:aws:iam::aws:policy/AdministratorAccess"\n}\n\n'

@@ -96,9 +96,10 @@ data "aws_iam_policy_document" "execution" {
 }
 
 # The rights of the delivery root's service policy, written out here so this module (and its
-# checks) can see them whole: presign PUT and DELETE, HEAD before READY, the reaper's DELETE, and
-# invalidations of the one distribution. mediagate writes keys at the bucket's root
-# ({owner}/{image}/{file}), so the object prefix is "bucket/*". s3:ListBucket on the bucket
+# checks) can see them whole: presign PUT and DELETE, HEAD before READY, the reaper's DELETE,
+# invalidations of the one distribution, and the revocation floors in its KeyValueStore.
+# mediagate writes keys at the bucket's root ({owner}/{image}/{file}), so the object prefix is
+# "bucket/*". s3:ListBucket on the bucket
 # itself makes HEAD of an object not yet uploaded answer 404, not 403: completeUpload then says
 # "nothing has been uploaded yet" instead of failing upstream.
 resource "aws_iam_role" "task" {
@@ -133,6 +134,22 @@ data "aws_iam_policy_document" "task" {
     effect    = "Allow"
     actions   = ["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"]
     resources = ["arn:${data.aws_partition.current.partition}:cloudfront::${data.aws_caller_identity.current.account_id}:distribution/${var.distribution_id}"]
+  }
+
+  # The revocation sender writes floors (DescribeKeyValueStore for the ETag, UpdateKeys, PutKey,
+  # DeleteKey) and may read them back (GetKey, ListKeys), on the delivery root's store only.
+  statement {
+    sid    = "RevocationFloors"
+    effect = "Allow"
+    actions = [
+      "cloudfront-keyvaluestore:DescribeKeyValueStore",
+      "cloudfront-keyvaluestore:GetKey",
+      "cloudfront-keyvaluestore:ListKeys",
+      "cloudfront-keyvaluestore:UpdateKeys",
+      "cloudfront-keyvaluestore:PutKey",
+      "cloudfront-keyvaluestore:DeleteKey",
+    ]
+    resources = [var.revocation_key_value_store_arn]
   }
 
   dynamic "statement" {

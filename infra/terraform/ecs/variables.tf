@@ -86,6 +86,16 @@ variable "distribution_id" {
   type        = string
 }
 
+variable "revocation_key_value_store_arn" {
+  description = "Output revocation_key_value_store_arn of infra/terraform: the KeyValueStore the service writes revocation floors into."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-zA-Z-]*:cloudfront::[0-9]{12}:key-value-store/[A-Za-z0-9-]+$", var.revocation_key_value_store_arn))
+    error_message = "revocation_key_value_store_arn: the ARN of a CloudFront KeyValueStore (output revocation_key_value_store_arn)."
+  }
+}
+
 variable "media_kms_key_arn" {
   description = "Output kms_key_arn of infra/terraform with encryption = \"SSE-KMS\"; \"\" otherwise."
   type        = string
