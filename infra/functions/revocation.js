@@ -124,11 +124,16 @@ function requestVersion(request) {
   return versions.length === 0 ? 0 : Math.min.apply(null, versions);
 }
 
-// The floor stored under `key`, 0 when there is none. get() throws for a missing key, as AWS
-// documents, but its error for a missing key is not told apart from others; exists() tells
-// them apart. Anything else (the store unreadable, a present key that get() cannot read, a
-// value that is not a floor) throws, and the caller refuses the request: fail closed.
+// The floor stored under `key`, 0 when there is none. exists() first: most requests meet no
+// floor, and it answers them in one call without an exception. get() throws for a missing key,
+// as AWS documents, but its error for that is not told apart from others, so when it throws,
+// exists() decides: gone (a floor deleted between the two calls, once its links have all
+// expired) is no floor; anything else (the store unreadable, a present key get() cannot read,
+// a value that is not a floor) throws, and the caller refuses the request: fail closed.
 async function floorOf(key) {
+  if (!(await kvs.exists(key))) {
+    return 0;
+  }
   let value;
   try {
     value = await kvs.get(key, { format: 'string' });
