@@ -5,12 +5,16 @@ use std::fmt;
 use async_trait::async_trait;
 
 use super::{
-    Admission, BatchClaim, BatchInProgress, Befriend, FriendRequest, GalleryQuery, Image, ImageId,
-    ImageStatus, OutboxBacklog, PageAfter, ReapClaim, StoreError, UploadLimits, User, UserId,
-    Visibility,
+    Admission, AuditAction, AuditEvent, AuditQuery, BatchClaim, BatchInProgress, Befriend, Change,
+    EdgeDue, FriendRequest, GalleryQuery, Image, ImageId, ImageStatus, OutboxBacklog, PageAfter,
+    ReapClaim, RevocationEntry, StoreError, UploadLimits, User, UserId, Visibility,
 };
 
 /// The metadata store. Every method is one round trip (or one transaction).
+///
+/// Every method that changes something takes a [`Change`] and records its audit event in the
+/// same transaction, only when something changed; with [`Change::revoke`] the links handed out so
+/// far are revoked in it too (the image's link version and its edge floor).
 #[async_trait]
 pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// Checks the database answers (`/readyz`).
@@ -72,7 +76,7 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         from: &UserId,
         to: &UserId,
         max_outgoing: u32,
-        now_ms: i64,
+        change: &Change<'_>,
     ) -> Result<Befriend, StoreError>;
 
     /// `me` accepts `from`'s request: the request goes and the friendship (both directions) is
@@ -81,16 +85,28 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         &self,
         me: &UserId,
         from: &UserId,
-        now_ms: i64,
+        change: &Change<'_>,
     ) -> Result<bool, StoreError>;
 
     /// Removes a request between `a` and `b` in either direction (declined, or withdrawn by
     /// the one who asked). `false` when there was none.
-    async fn remove_friend_request(&self, a: &UserId, b: &UserId) -> Result<bool, StoreError>;
+    async fn remove_friend_request(
+        &self,
+        a: &UserId,
+        b: &UserId,
+        change: &Change<'_>,
+    ) -> Result<bool, StoreError>;
 
     /// Ends a friendship (both directions), and any request between the two. `false` when they
-    /// were not friends.
-    async fn remove_friendship(&self, a: &UserId, b: &UserId) -> Result<bool, StoreError>;
+    /// were not friends. With [`Change::revoke`], the links to both sides' READY FRIENDS images
+    /// are revoked (each image's, or a side's whole account when it has more than
+    /// [`Revoke::max_entries`](super::Revoke::max_entries) of them).
+    async fn remove_friendship(
+        &self,
+        a: &UserId,
+        b: &UserId,
+        change: &Change<'_>,
+    ) -> Result<bool, StoreError>;
 
     /// Requests to and from `user` still waiting for an answer, newest first, at most `limit`.
     async fn friend_requests(
@@ -111,32 +127,31 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         &self,
         image: &Image,
         limits: UploadLimits,
-        now_ms: i64,
+        change: &Change<'_>,
     ) -> Result<Admission, StoreError>;
 
     /// Sets an image's visibility; returns the updated image, `None` when it does not exist.
-    /// With `invalidate`, that path is queued in the invalidation outbox in the same
+    /// With [`Change::invalidate`], that path is queued in the invalidation outbox in the same
     /// transaction when the image was updated: no crash can keep the change and lose the
-    /// invalidation.
+    /// invalidation (nor the revocation, nor the audit event).
     async fn set_visibility(
         &self,
         id: &ImageId,
         visibility: Visibility,
-        now_ms: i64,
-        invalidate: Option<&str>,
+        change: &Change<'_>,
     ) -> Result<Option<Image>, StoreError>;
 
     /// Moves an image from status `from` to `to` in one statement; returns the updated image,
     /// `None` when it does not exist or is not in `from` (so two racing transitions cannot both
-    /// win, and a deleted image is never revived). `invalidate` as for
-    /// [`Store::set_visibility`].
+    /// win, and a deleted image is never revived). Recorded as `action`; the rest of `change` as
+    /// for [`Store::set_visibility`].
     async fn set_status(
         &self,
         id: &ImageId,
         from: ImageStatus,
         to: ImageStatus,
-        now_ms: i64,
-        invalidate: Option<&str>,
+        action: AuditAction,
+        change: &Change<'_>,
     ) -> Result<Option<Image>, StoreError>;
 
     /// How many PENDING images `owner` has.
@@ -149,7 +164,56 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     async fn claim_reapable(&self, claim: ReapClaim) -> Result<Vec<Image>, StoreError>;
 
     /// Removes an image's row for good; `false` when there was none.
-    async fn remove_image(&self, id: &ImageId) -> Result<bool, StoreError>;
+    async fn remove_image(&self, id: &ImageId, change: &Change<'_>) -> Result<bool, StoreError>;
+
+    /// Revokes every link to image `id` handed out so far ([`Change::revoke`] says for how
+    /// long; without it nothing is revoked); returns the image with its new link version,
+    /// `None` when it does not exist.
+    async fn revoke_image_links(
+        &self,
+        id: &ImageId,
+        change: &Change<'_>,
+    ) -> Result<Option<Image>, StoreError>;
+
+    /// Revokes every link and cookie to `owner`'s media handed out so far (one floor for the
+    /// whole account); `None` when there is no such user, else the new floor.
+    async fn revoke_account_links(
+        &self,
+        owner: &UserId,
+        change: &Change<'_>,
+    ) -> Result<Option<i64>, StoreError>;
+
+    /// The floors that apply to an object of `owner`'s image `image` (the account's, the
+    /// image's), whichever exist.
+    async fn revocation_floors(
+        &self,
+        owner: &UserId,
+        image: &ImageId,
+    ) -> Result<Vec<RevocationEntry>, StoreError>;
+
+    /// Claims, until `until_ms`, up to `limit` floors the edge store must be told about at
+    /// `now_ms` (new or raised ones to put, expired ones it holds to delete), oldest first.
+    async fn claim_edge_due(
+        &self,
+        now_ms: i64,
+        until_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<EdgeDue>, StoreError>;
+
+    /// The edge store holds `floor` for `prefix`.
+    async fn edge_synced(&self, prefix: &str, floor: i64) -> Result<(), StoreError>;
+
+    /// The edge store no longer holds the expired `prefix`: the entry goes.
+    async fn edge_removed(&self, prefix: &str, now_ms: i64) -> Result<(), StoreError>;
+
+    /// Removes expired floors no edge store holds; how many.
+    async fn prune_revocations(&self, now_ms: i64) -> Result<u64, StoreError>;
+
+    /// Events, newest first, as `query` says.
+    async fn audit_events(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError>;
+
+    /// Removes events older than `before_ms` (the retention); how many.
+    async fn prune_audit(&self, before_ms: i64) -> Result<u64, StoreError>;
 
     /// Queues a CloudFront invalidation of `path` (durably: it is sent even if this process
     /// dies). A path already waiting is not queued twice.

@@ -18,6 +18,7 @@
 
 use std::sync::Arc;
 
+mod audit;
 mod contract;
 mod error;
 mod model;
@@ -27,6 +28,10 @@ mod shared;
 mod sql;
 mod sqlite;
 
+pub use audit::{
+    Actor, AuditAction, AuditEvent, AuditQuery, Change, EdgeDue, RevocationEntry, Revoke, SYSTEM,
+    image_revocation_prefix, owner_revocation_prefix,
+};
 pub use contract::Store;
 pub use error::StoreError;
 pub use model::{

@@ -120,6 +120,9 @@ pub struct User {
     pub username: String,
     /// Creation time, epoch milliseconds.
     pub created_at_ms: i64,
+    /// The highest link version any revocation gave this user's media (0: never revoked); the
+    /// user's signed cookies carry it.
+    pub links_revised: i64,
 }
 
 /// An image's metadata.
@@ -145,6 +148,9 @@ pub struct Image {
     pub created_at_ms: i64,
     /// Last change, epoch milliseconds.
     pub updated_at_ms: i64,
+    /// The version its links carry (`?v=`, inside the signed resource); raised by a revocation,
+    /// so links issued before it are refused at the edge. 0 until then.
+    pub link_version: i64,
 }
 
 /// Where a page of images starts: strictly after this (created_at, id) in newest-first order.

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use crate::support::change;
 use mediagate::store::{
     Admission, Befriend, FriendRequest, Image, ImageId, ImageStatus, Store, UploadLimits, UserId,
     Visibility,
@@ -47,7 +48,7 @@ pub async fn friendships(store: &dyn Store) {
     // A request alone is not a friendship, however often it is made.
     for at in [10, 11] {
         let outcome = store
-            .request_friendship(&carol, &dave, 5, at)
+            .request_friendship(&carol, &dave, 5, &change(at))
             .await
             .unwrap();
         assert_eq!(outcome, Befriend::Requested);
@@ -59,9 +60,19 @@ pub async fn friendships(store: &dyn Store) {
     assert!(store.friend_requests(&erin, 10).await.unwrap().is_empty());
 
     // The one who asked cannot accept for the other.
-    assert!(!store.accept_friendship(&carol, &dave, 12).await.unwrap());
+    assert!(
+        !store
+            .accept_friendship(&carol, &dave, &change(12))
+            .await
+            .unwrap()
+    );
     assert!(!friends(store, &carol, &dave).await);
-    assert!(store.accept_friendship(&dave, &carol, 13).await.unwrap());
+    assert!(
+        store
+            .accept_friendship(&dave, &carol, &change(13))
+            .await
+            .unwrap()
+    );
     assert!(friends(store, &carol, &dave).await);
 
     // An image and the viewer's friendship with its owner, in one lookup.
@@ -104,26 +115,41 @@ pub async fn friendships(store: &dyn Store) {
     assert!(store.friend_requests(&carol, 10).await.unwrap().is_empty());
     assert_eq!(
         store
-            .request_friendship(&dave, &carol, 5, 14)
+            .request_friendship(&dave, &carol, 5, &change(14))
             .await
             .unwrap(),
         Befriend::AlreadyFriends
     );
-    assert!(!store.accept_friendship(&dave, &carol, 15).await.unwrap());
+    assert!(
+        !store
+            .accept_friendship(&dave, &carol, &change(15))
+            .await
+            .unwrap()
+    );
 
     // Either side ends it, once.
-    assert!(store.remove_friendship(&dave, &carol).await.unwrap());
+    assert!(
+        store
+            .remove_friendship(&dave, &carol, &change(0))
+            .await
+            .unwrap()
+    );
     assert!(!friends(store, &carol, &dave).await);
-    assert!(!store.remove_friendship(&carol, &dave).await.unwrap());
+    assert!(
+        !store
+            .remove_friendship(&carol, &dave, &change(0))
+            .await
+            .unwrap()
+    );
 
     // Two crossing requests are consent from both sides.
     store
-        .request_friendship(&carol, &dave, 5, 20)
+        .request_friendship(&carol, &dave, 5, &change(20))
         .await
         .unwrap();
     assert_eq!(
         store
-            .request_friendship(&dave, &carol, 5, 21)
+            .request_friendship(&dave, &carol, 5, &change(21))
             .await
             .unwrap(),
         Befriend::Accepted
@@ -131,46 +157,75 @@ pub async fn friendships(store: &dyn Store) {
     assert!(friends(store, &carol, &dave).await);
     assert!(store.friend_requests(&dave, 10).await.unwrap().is_empty());
     // Ending a friendship also clears a request left between the two.
-    assert!(store.remove_friendship(&carol, &dave).await.unwrap());
+    assert!(
+        store
+            .remove_friendship(&carol, &dave, &change(0))
+            .await
+            .unwrap()
+    );
 
     // Declined by the one asked, or withdrawn by the one who asked: gone, no friendship.
     for (remover, other) in [(&dave, &carol), (&carol, &dave)] {
         store
-            .request_friendship(&carol, &dave, 5, 30)
+            .request_friendship(&carol, &dave, 5, &change(30))
             .await
             .unwrap();
-        assert!(store.remove_friend_request(remover, other).await.unwrap());
+        assert!(
+            store
+                .remove_friend_request(remover, other, &change(0))
+                .await
+                .unwrap()
+        );
         assert!(!friends(store, &carol, &dave).await);
         assert!(store.friend_requests(&dave, 10).await.unwrap().is_empty());
-        assert!(!store.accept_friendship(&dave, &carol, 31).await.unwrap());
+        assert!(
+            !store
+                .accept_friendship(&dave, &carol, &change(31))
+                .await
+                .unwrap()
+        );
     }
-    assert!(!store.remove_friend_request(&dave, &carol).await.unwrap());
+    assert!(
+        !store
+            .remove_friend_request(&dave, &carol, &change(0))
+            .await
+            .unwrap()
+    );
 
     // The cap on unanswered requests: nothing is written past it, asking again is harmless.
     assert_eq!(
         store
-            .request_friendship(&erin, &carol, 2, 40)
+            .request_friendship(&erin, &carol, 2, &change(40))
             .await
             .unwrap(),
         Befriend::Requested
     );
     assert_eq!(
-        store.request_friendship(&erin, &dave, 2, 41).await.unwrap(),
+        store
+            .request_friendship(&erin, &dave, 2, &change(41))
+            .await
+            .unwrap(),
         Befriend::Requested
     );
     assert_eq!(
-        store.request_friendship(&erin, &fay, 2, 42).await.unwrap(),
+        store
+            .request_friendship(&erin, &fay, 2, &change(42))
+            .await
+            .unwrap(),
         Befriend::TooManyRequests
     );
     assert!(store.friend_requests(&fay, 10).await.unwrap().is_empty());
     assert_eq!(
-        store.request_friendship(&erin, &dave, 2, 43).await.unwrap(),
+        store
+            .request_friendship(&erin, &dave, 2, &change(43))
+            .await
+            .unwrap(),
         Befriend::Requested
     );
     // Someone who asked you is accepted whatever your own count.
     assert_eq!(
         store
-            .request_friendship(&carol, &erin, 0, 44)
+            .request_friendship(&carol, &erin, 0, &change(44))
             .await
             .unwrap(),
         Befriend::Accepted
@@ -183,7 +238,12 @@ pub async fn friendships(store: &dyn Store) {
     assert_eq!(store.friend_requests(&erin, 0).await.unwrap(), vec![]);
 
     // Nobody befriends themselves, whatever the caller forgot to check.
-    assert!(store.request_friendship(&fay, &fay, 5, 50).await.is_err());
+    assert!(
+        store
+            .request_friendship(&fay, &fay, 5, &change(50))
+            .await
+            .is_err()
+    );
     assert!(!friends(store, &fay, &fay).await);
 }
 
@@ -200,6 +260,7 @@ fn pending(owner: &str, n: usize) -> Image {
         sha256: None,
         created_at_ms: 1,
         updated_at_ms: 1,
+        link_version: 0,
     }
 }
 
@@ -217,7 +278,10 @@ pub async fn pending_cap(store: Arc<dyn Store>) {
             let store = Arc::clone(&store);
             tokio::spawn(async move {
                 let image = pending("paula", n);
-                let admission = store.insert_pending_image(&image, LIMITS, 1).await.unwrap();
+                let admission = store
+                    .insert_pending_image(&image, LIMITS, &change(1))
+                    .await
+                    .unwrap();
                 (admission == Admission::Admitted).then_some(image.id)
             })
         })
@@ -234,22 +298,22 @@ pub async fn pending_cap(store: Arc<dyn Store>) {
             &inserted[0],
             ImageStatus::Pending,
             ImageStatus::Ready,
-            2,
-            None,
+            mediagate::store::AuditAction::UploadCompleted,
+            &change(2),
         )
         .await
         .unwrap()
         .unwrap();
     assert_eq!(
         store
-            .insert_pending_image(&pending("paula", 40), LIMITS, 3)
+            .insert_pending_image(&pending("paula", 40), LIMITS, &change(3))
             .await
             .unwrap(),
         Admission::Admitted
     );
     assert_eq!(
         store
-            .insert_pending_image(&pending("paula", 41), LIMITS, 4)
+            .insert_pending_image(&pending("paula", 41), LIMITS, &change(4))
             .await
             .unwrap(),
         Admission::TooManyPending { pending: 20 }

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+use crate::support::change;
 use mediagate::store::{self, Store, UserId};
 use sqlx::Row as _;
 
@@ -127,12 +128,12 @@ async fn one_sided_friendships_are_gone(
     assert_eq!(kept, ["ann ben 5", "ann cal 7"]);
     // And the two can become friends properly now.
     store
-        .request_friendship(&uid("ann"), &uid("ben"), 5, 9)
+        .request_friendship(&uid("ann"), &uid("ben"), 5, &change(9))
         .await
         .unwrap();
     assert!(
         store
-            .accept_friendship(&uid("ben"), &uid("ann"), 10)
+            .accept_friendship(&uid("ben"), &uid("ann"), &change(10))
             .await
             .unwrap()
     );

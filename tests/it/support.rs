@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 
 use mediagate::cloudfront::{KeyAlgorithm, KeyPairId, PrivateKey, SigningKey, TrustedKeys};
 use mediagate::keyfile;
+use mediagate::store::{Actor, Change};
 use serde_json::{Value, json};
 
 /// A key pair written to disk (for the oracles and the CLI) and loaded (for the library).
@@ -251,4 +252,16 @@ pub fn query_param<'a>(url: &'a str, name: &str) -> Option<&'a str> {
         .filter(|(n, _)| *n == name)
         .map(|(_, v)| v)
         .next_back()
+}
+
+/// The actor of changes the store tests make: the service itself, outside any request.
+pub static TEST_ACTOR: Actor = Actor {
+    user: None,
+    request_id: None,
+    client: None,
+};
+
+/// A change at `now_ms` by [`TEST_ACTOR`], with nothing attached.
+pub fn change(now_ms: i64) -> Change<'static> {
+    Change::by(&TEST_ACTOR, now_ms)
 }

@@ -21,7 +21,7 @@ const USERS_SQL: &str = "INSERT INTO users (id, subject, username, created_at_ms
 const IMAGES_SQL: &str = concat!(
     "INSERT INTO images (",
     image_columns!(),
-    ") SELECT id, owner_id, key, $5, $6, $7, size, NULL, $8, $8",
+    ") SELECT id, owner_id, key, $5, $6, $7, size, NULL, $8, $8, 0",
     " FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[]) AS t (id, owner_id, key, size)",
     " ON CONFLICT DO NOTHING"
 );

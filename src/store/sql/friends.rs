@@ -7,10 +7,11 @@
 
 use sqlx::{Decode, Encode, Executor, IntoArguments, Transaction, Type};
 
+use super::changes::{About, record, revoke_friends_images};
 use super::rows::{self, Columns};
 use super::statements as sql;
 use super::{Dialect, Sql};
-use crate::store::{Befriend, FriendRequest, StoreError, UserId};
+use crate::store::{AuditAction, Befriend, Change, FriendRequest, StoreError, UserId};
 
 impl<DB> Sql<DB>
 where
@@ -18,6 +19,7 @@ where
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     DB::Arguments: IntoArguments<DB>,
     for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<&'q str>: Encode<'q, DB> + Type<DB>,
     for<'q> i64: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
     DB::Row: Columns,
 {
@@ -26,8 +28,9 @@ where
         from: &UserId,
         to: &UserId,
         max_outgoing: u32,
-        now_ms: i64,
+        change: &Change<'_>,
     ) -> Result<Befriend, StoreError> {
+        let now_ms = change.now_ms;
         let mut tx = DB::begin_for_users(&self.pool, from, to).await?;
         let friends = sqlx::query(sql::ARE_FRIENDS)
             .bind(from.as_str())
@@ -44,6 +47,8 @@ where
             .await?;
         if DB::rows_affected(&they_asked) > 0 {
             insert_friendship(&mut tx, from, to, now_ms).await?;
+            let about = About::pair(from, to);
+            record(&mut tx, change, AuditAction::FriendAccepted, about).await?;
             tx.commit().await?;
             return Ok(Befriend::Accepted);
         }
@@ -62,19 +67,20 @@ where
             .bind(i64::from(max_outgoing))
             .execute(&mut *tx)
             .await?;
+        if DB::rows_affected(&inserted) == 0 {
+            return Ok(Befriend::TooManyRequests);
+        }
+        let about = About::pair(from, to);
+        record(&mut tx, change, AuditAction::FriendRequested, about).await?;
         tx.commit().await?;
-        Ok(if DB::rows_affected(&inserted) > 0 {
-            Befriend::Requested
-        } else {
-            Befriend::TooManyRequests
-        })
+        Ok(Befriend::Requested)
     }
 
     pub(in crate::store) async fn accept_friendship(
         &self,
         me: &UserId,
         from: &UserId,
-        now_ms: i64,
+        change: &Change<'_>,
     ) -> Result<bool, StoreError> {
         let mut tx = DB::begin_for_users(&self.pool, me, from).await?;
         let asked = sqlx::query(sql::TAKE_REQUEST)
@@ -85,7 +91,14 @@ where
         if DB::rows_affected(&asked) == 0 {
             return Ok(false);
         }
-        insert_friendship(&mut tx, me, from, now_ms).await?;
+        insert_friendship(&mut tx, me, from, change.now_ms).await?;
+        record(
+            &mut tx,
+            change,
+            AuditAction::FriendAccepted,
+            About::pair(me, from),
+        )
+        .await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -94,19 +107,33 @@ where
         &self,
         a: &UserId,
         b: &UserId,
+        change: &Change<'_>,
     ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
         let removed = sqlx::query(sql::REMOVE_REQUESTS_BETWEEN)
             .bind(a.as_str())
             .bind(b.as_str())
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
-        Ok(DB::rows_affected(&removed) > 0)
+        if DB::rows_affected(&removed) == 0 {
+            return Ok(false);
+        }
+        record(
+            &mut tx,
+            change,
+            AuditAction::FriendDeclined,
+            About::pair(a, b),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     pub(in crate::store) async fn remove_friendship(
         &self,
         a: &UserId,
         b: &UserId,
+        change: &Change<'_>,
     ) -> Result<bool, StoreError> {
         let mut tx = DB::begin_for_users(&self.pool, a, b).await?;
         let removed = sqlx::query(sql::REMOVE_FRIENDSHIP)
@@ -119,8 +146,25 @@ where
             .bind(b.as_str())
             .execute(&mut *tx)
             .await?;
+        if DB::rows_affected(&removed) == 0 {
+            // Not friends: a request between them may have gone, which is no friendship's end.
+            tx.commit().await?;
+            return Ok(false);
+        }
+        if let Some(revoke) = change.revoke {
+            for owner in [a, b] {
+                revoke_friends_images(&mut tx, owner, change.now_ms, revoke).await?;
+            }
+        }
+        record(
+            &mut tx,
+            change,
+            AuditAction::FriendshipEnded,
+            About::pair(a, b),
+        )
+        .await?;
         tx.commit().await?;
-        Ok(DB::rows_affected(&removed) > 0)
+        Ok(true)
     }
 
     pub(in crate::store) async fn friend_requests(

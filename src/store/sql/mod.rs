@@ -11,8 +11,13 @@ use std::future::Future;
 use sqlx::{Database, Decode, Encode, Executor, IntoArguments, Pool, Transaction, Type};
 
 use super::error::conflict_or_database;
-use super::{Image, ImageId, ImageStatus, PageAfter, StoreError, User, UserId, Visibility};
+use super::{
+    AuditAction, Change, Image, ImageId, ImageStatus, PageAfter, StoreError, User, UserId,
+    Visibility,
+};
+use changes::{About, record, revoke_image};
 
+pub(in crate::store) mod changes;
 mod friends;
 pub(in crate::store) mod rows;
 mod shared;
@@ -172,6 +177,7 @@ where
             .bind(image.sha256.as_deref())
             .bind(image.created_at_ms)
             .bind(image.updated_at_ms)
+            .bind(image.link_version)
             .execute(&self.pool)
             .await
             .map_err(|e| conflict_or_database(e, || format!("image {}", image.id)))?;
@@ -182,14 +188,19 @@ where
         &self,
         id: &ImageId,
         visibility: Visibility,
-        now_ms: i64,
-        invalidate: Option<&str>,
+        change: &Change<'_>,
     ) -> Result<Option<Image>, StoreError> {
         let query = sqlx::query(sql::SET_VISIBILITY)
             .bind(visibility.as_str())
-            .bind(now_ms)
+            .bind(change.now_ms)
             .bind(id.as_str());
-        self.update_image(query, invalidate, now_ms).await
+        self.update_image(
+            query,
+            AuditAction::VisibilityChanged,
+            visibility.as_str(),
+            change,
+        )
+        .await
     }
 
     pub(in crate::store) async fn set_status(
@@ -197,39 +208,43 @@ where
         id: &ImageId,
         from: ImageStatus,
         to: ImageStatus,
-        now_ms: i64,
-        invalidate: Option<&str>,
+        action: AuditAction,
+        change: &Change<'_>,
     ) -> Result<Option<Image>, StoreError> {
         let query = sqlx::query(sql::SET_STATUS)
             .bind(to.as_str())
-            .bind(now_ms)
+            .bind(change.now_ms)
             .bind(id.as_str())
             .bind(from.as_str());
-        self.update_image(query, invalidate, now_ms).await
+        self.update_image(query, action, to.as_str(), change).await
     }
 
-    /// Runs an `UPDATE images … RETURNING` statement; with `invalidate`, in one transaction with
-    /// queueing that path, and only when a row was updated.
+    /// Runs an `UPDATE images … RETURNING` statement and, only when a row was updated, in the
+    /// same transaction: the invalidation, the revocation, and the audit event `action` (the
+    /// value after it: `after`).
     async fn update_image<'q>(
         &self,
         update: sqlx::query::Query<'q, DB, DB::Arguments>,
-        invalidate: Option<&'q str>,
-        now_ms: i64,
+        action: AuditAction,
+        after: &'static str,
+        change: &Change<'_>,
     ) -> Result<Option<Image>, StoreError> {
-        let Some(path) = invalidate else {
-            let row = update.fetch_optional(&self.pool).await?;
-            return row.as_ref().map(rows::image).transpose();
-        };
         let mut tx = self.pool.begin().await?;
         let Some(row) = update.fetch_optional(&mut *tx).await? else {
             return Ok(None);
         };
-        let image = rows::image(&row)?;
-        sqlx::query(sql::QUEUE_INVALIDATION)
-            .bind(path)
-            .bind(now_ms)
-            .execute(&mut *tx)
-            .await?;
+        let mut image = rows::image(&row)?;
+        if let Some(path) = change.invalidate {
+            sqlx::query(sql::QUEUE_INVALIDATION)
+                .bind(path)
+                .bind(change.now_ms)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(revoke) = change.revoke {
+            image = revoke_image(&mut tx, &image, change.now_ms, revoke).await?;
+        }
+        record(&mut tx, change, action, About::image(&image).after(after)).await?;
         tx.commit().await?;
         Ok(Some(image))
     }
@@ -242,12 +257,29 @@ where
         Ok(u64::try_from(row.int(0)?).unwrap_or(0))
     }
 
-    pub(in crate::store) async fn remove_image(&self, id: &ImageId) -> Result<bool, StoreError> {
-        let done = sqlx::query(sql::REMOVE_IMAGE)
+    pub(in crate::store) async fn remove_image(
+        &self,
+        id: &ImageId,
+        change: &Change<'_>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let Some(row) = sqlx::query(sql::REMOVE_IMAGE)
             .bind(id.as_str())
-            .execute(&self.pool)
-            .await?;
-        Ok(DB::rows_affected(&done) > 0)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            return Ok(false);
+        };
+        let image = rows::image(&row)?;
+        record(
+            &mut tx,
+            change,
+            AuditAction::ImageRemoved,
+            About::image(&image),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
     }
 }
 

@@ -11,7 +11,8 @@ use sqlx::Row as _;
 
 use crate::store::error::parse_stored;
 use crate::store::{
-    FriendRequest, Image, ImageId, ImageStatus, StoreError, User, UserId, Visibility,
+    AuditAction, AuditEvent, EdgeDue, FriendRequest, Image, ImageId, ImageStatus, RevocationEntry,
+    StoreError, User, UserId, Visibility,
 };
 
 /// A row, as each driver hands it over.
@@ -76,6 +77,7 @@ pub(in crate::store) fn user(r: &impl Columns) -> Result<User, StoreError> {
         subject: r.text(1)?.to_owned(),
         username: r.text(2)?.to_owned(),
         created_at_ms: r.int(3)?,
+        links_revised: r.int(4)?,
     })
 }
 
@@ -92,6 +94,7 @@ pub(in crate::store) fn image(r: &impl Columns) -> Result<Image, StoreError> {
         sha256: r.optional_text(7)?.map(str::to_owned),
         created_at_ms: r.int(8)?,
         updated_at_ms: r.int(9)?,
+        link_version: r.int(10)?,
     })
 }
 
@@ -106,5 +109,49 @@ pub(in crate::store) fn friend_request(r: &impl Columns) -> Result<FriendRequest
         from: parse_stored("user id", r.text(0)?, UserId::parse)?,
         to: parse_stored("user id", r.text(1)?, UserId::parse)?,
         created_at_ms: r.int(2)?,
+    })
+}
+
+/// A row of `audit_columns!`.
+pub(in crate::store) fn audit_event(r: &impl Columns) -> Result<AuditEvent, StoreError> {
+    let user = |i| -> Result<Option<UserId>, StoreError> {
+        r.optional_text(i)?
+            .map(|t| parse_stored("user id", t, UserId::parse))
+            .transpose()
+    };
+    Ok(AuditEvent {
+        id: r.int(0)?,
+        at_ms: r.int(1)?,
+        actor: r.text(2)?.to_owned(),
+        action: parse_stored("audit action", r.text(3)?, AuditAction::parse)?,
+        owner: user(4)?,
+        other: user(5)?,
+        image: r
+            .optional_text(6)?
+            .map(|t| parse_stored("image id", t, ImageId::parse))
+            .transpose()?,
+        before: r.optional_text(7)?.map(str::to_owned),
+        after: r.optional_text(8)?.map(str::to_owned),
+        request_id: r.optional_text(9)?.map(str::to_owned),
+        client: r.optional_text(10)?.map(str::to_owned),
+    })
+}
+
+/// A row of `prefix, floor, revoked_at_ms, expires_at_ms`.
+pub(in crate::store) fn revocation(r: &impl Columns) -> Result<RevocationEntry, StoreError> {
+    Ok(RevocationEntry {
+        prefix: r.text(0)?.to_owned(),
+        floor: r.int(1)?,
+        revoked_at_ms: r.int(2)?,
+        expires_at_ms: r.int(3)?,
+    })
+}
+
+/// A row of `prefix, floor, expired`.
+pub(in crate::store) fn edge_due(r: &impl Columns) -> Result<EdgeDue, StoreError> {
+    Ok(EdgeDue {
+        prefix: r.text(0)?.to_owned(),
+        floor: r.int(1)?,
+        expired: r.int(2)? != 0,
     })
 }

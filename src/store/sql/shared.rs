@@ -3,14 +3,15 @@
 
 use sqlx::{Decode, Encode, Executor, IntoArguments, Type};
 
+use super::changes::{About, record};
 use super::rows::{self, Columns};
 use super::statements as sql;
 use super::{Dialect, Sql};
 use crate::store::error::conflict_or_database;
 use crate::store::shared::retry_after_secs;
 use crate::store::{
-    Admission, BatchClaim, BatchInProgress, Image, OutboxBacklog, ReapClaim, StoreError,
-    UploadLimits,
+    Admission, AuditAction, BatchClaim, BatchInProgress, Change, Image, OutboxBacklog, ReapClaim,
+    StoreError, UploadLimits,
 };
 
 impl<DB> Sql<DB>
@@ -30,8 +31,9 @@ where
         &self,
         image: &Image,
         limits: UploadLimits,
-        now_ms: i64,
+        change: &Change<'_>,
     ) -> Result<Admission, StoreError> {
+        let now_ms = change.now_ms;
         let owner = &image.owner_id;
         let per_minute = limits.per_minute.max(1);
         let mut tx = DB::begin_for_users(&self.pool, owner, owner).await?;
@@ -62,6 +64,8 @@ where
             .await
             .map_err(|e| conflict_or_database(e, || format!("image {}", image.id)))?;
         let admission = if DB::rows_affected(&inserted) > 0 {
+            let about = About::image(image).after(image.visibility.as_str());
+            record(&mut tx, change, AuditAction::UploadStarted, about).await?;
             Admission::Admitted
         } else {
             let pending = sqlx::query(sql::COUNT_PENDING)

@@ -10,21 +10,21 @@
 /// Columns of `users`, in the order [`super::rows::user`] reads them.
 macro_rules! user_columns {
     () => {
-        "id, subject, username, created_at_ms"
+        "id, subject, username, created_at_ms, links_revised"
     };
 }
 
 /// Columns of `images`, in the order [`super::rows::image`] reads them.
 macro_rules! image_columns {
     () => {
-        "id, owner_id, key, visibility, status, content_type, size, sha256, created_at_ms, updated_at_ms"
+        "id, owner_id, key, visibility, status, content_type, size, sha256, created_at_ms, updated_at_ms, link_version"
     };
 }
 pub(in crate::store) use image_columns;
 
 /// How many columns [`image_columns!`] names: a column after them (as in [`IMAGE_FOR_VIEWER`])
 /// is at this index.
-pub(in crate::store) const IMAGE_COLUMN_COUNT: usize = 10;
+pub(in crate::store) const IMAGE_COLUMN_COUNT: usize = 11;
 
 /// One page of `images_by_owner`, newest first: one index range scan. The visibility test is
 /// spelled with `=` and `OR` over three slots (see [`super::visibility_slots`]): SQLite built and
@@ -116,7 +116,7 @@ pub(in crate::store) const UPSERT_USER: &str = concat!(
 pub(in crate::store) const INSERT_IMAGE: &str = concat!(
     "INSERT INTO images (",
     image_columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
 );
 
 /// A PENDING image, unless its owner ($2) has $10 PENDING ones already. Run in the transaction of
@@ -126,7 +126,10 @@ pub(in crate::store) const INSERT_IMAGE: &str = concat!(
 pub(in crate::store) const INSERT_PENDING_IMAGE: &str = concat!(
     "INSERT INTO images (",
     image_columns!(),
-    ") SELECT $1, $2, $3, $4, 'PENDING', $5, $6, $7, $8, $9",
+    // A new image starts at its owner's link version, so an account floor written before it
+    // existed never refuses its links.
+    ") SELECT $1, $2, $3, $4, 'PENDING', $5, $6, $7, $8, $9,",
+    " COALESCE((SELECT links_revised FROM users WHERE id = $2), 0)",
     " WHERE (SELECT count(*) FROM images WHERE owner_id = $2 AND status = 'PENDING') < $10"
 );
 
@@ -211,7 +214,17 @@ pub(in crate::store) const CLAIM_REAPABLE_POSTGRES: &str =
     claim_reapable!(" FOR UPDATE SKIP LOCKED");
 pub(in crate::store) const CLAIM_REAPABLE_SQLITE: &str = claim_reapable!("");
 
-pub(in crate::store) const REMOVE_IMAGE: &str = "DELETE FROM images WHERE id = $1";
+pub(in crate::store) const REMOVE_IMAGE: &str = concat!(
+    "DELETE FROM images WHERE id = $1 RETURNING ",
+    image_columns!()
+);
+
+/// One image, locked for a change (a write that changes nothing, so SQLite takes its write lock
+/// before anything is read).
+pub(in crate::store) const TOUCH_IMAGE: &str = concat!(
+    "UPDATE images SET link_version = link_version WHERE id = $1 RETURNING ",
+    image_columns!()
+);
 
 // The CloudFront invalidation outbox.
 
@@ -303,6 +316,112 @@ pub(in crate::store) const FRIEND_REQUESTS: &str =
      WHERE from_id = $1 OR to_id = $1
      ORDER BY created_at_ms DESC, from_id, to_id LIMIT $2";
 
+// Revocation (see migrations/*/0007_revocation_audit.sql).
+
+/// Raises user $1's `links_revised` to the next revocation's floor and returns it: the
+/// revocation's time in epoch seconds ($2), or one above the last floor when that is not lower
+/// (two revocations in one second, or a clock behind another replica's), so every floor is above
+/// every version the user's links carried before it. The row lock orders one user's revocations.
+pub(in crate::store) const BUMP_LINKS_REVISED: &str = "UPDATE users SET links_revised =
+     CASE WHEN $2 > links_revised THEN $2 ELSE links_revised + 1 END
+     WHERE id = $1 RETURNING links_revised";
+
+/// One image's links carry version $1 from now on.
+pub(in crate::store) const SET_LINK_VERSION: &str = concat!(
+    "UPDATE images SET link_version = $1 WHERE id = $2 RETURNING ",
+    image_columns!()
+);
+
+/// Every image of owner $2 carries version $1 from now on (a whole-account revocation).
+pub(in crate::store) const SET_OWNER_LINK_VERSION: &str =
+    "UPDATE images SET link_version = $1 WHERE owner_id = $2";
+
+/// How many READY FRIENDS images owner $1 has (what a friendship's end revokes).
+pub(in crate::store) const COUNT_FRIENDS_IMAGES: &str = "SELECT COUNT(*) FROM images
+     WHERE owner_id = $1 AND status = 'READY' AND visibility = 'FRIENDS'";
+
+/// Owner $2's READY FRIENDS images carry version $1 from now on.
+pub(in crate::store) const SET_FRIENDS_LINK_VERSION: &str = "UPDATE images SET link_version = $1
+     WHERE owner_id = $2 AND status = 'READY' AND visibility = 'FRIENDS'";
+
+/// What an upsert of a floor does to an existing entry: the new floor (always higher), the
+/// later expiry, and a fresh claim so the outbox sends it at once.
+macro_rules! on_floor_conflict {
+    () => {
+        " ON CONFLICT (prefix) DO UPDATE SET floor = excluded.floor,
+         revoked_at_ms = excluded.revoked_at_ms,
+         expires_at_ms = CASE WHEN excluded.expires_at_ms > link_revocations.expires_at_ms
+           THEN excluded.expires_at_ms ELSE link_revocations.expires_at_ms END,
+         claimed_until_ms = 0"
+    };
+}
+
+/// Floor $2 for prefix $1, revoked at $3, enforced until $4.
+pub(in crate::store) const UPSERT_REVOCATION: &str = concat!(
+    "INSERT INTO link_revocations (prefix, floor, revoked_at_ms, expires_at_ms)
+     VALUES ($1, $2, $3, $4)",
+    on_floor_conflict!()
+);
+
+/// Floor $1 for each READY FRIENDS image of owner $2, revoked at $3, enforced until $4.
+pub(in crate::store) const UPSERT_FRIENDS_REVOCATIONS: &str = concat!(
+    "INSERT INTO link_revocations (prefix, floor, revoked_at_ms, expires_at_ms)
+     SELECT owner_id || '/' || id || '/', $1, $3, $4 FROM images
+     WHERE owner_id = $2 AND status = 'READY' AND visibility = 'FRIENDS'",
+    on_floor_conflict!()
+);
+
+/// The floors for the two prefixes of one object ($1 the owner's, $2 the image's).
+pub(in crate::store) const REVOCATION_FLOORS: &str =
+    "SELECT prefix, floor, revoked_at_ms, expires_at_ms FROM link_revocations
+     WHERE prefix = $1 OR prefix = $2";
+
+/// The entries the edge store must hear about at $1 (a floor it does not hold yet, or an expired
+/// entry it holds) that no other sender claimed, claimed until $2, at most $3.
+pub(in crate::store) const CLAIM_EDGE_DUE: &str = "UPDATE link_revocations SET claimed_until_ms = $2
+     WHERE prefix IN (SELECT prefix FROM link_revocations
+       WHERE claimed_until_ms < $1
+         AND ((expires_at_ms > $1 AND edge_floor <> floor) OR (expires_at_ms <= $1 AND edge_floor >= 0))
+       ORDER BY revoked_at_ms LIMIT $3)
+     RETURNING prefix, floor, CAST(CASE WHEN expires_at_ms <= $1 THEN 1 ELSE 0 END AS BIGINT)";
+
+/// The edge store holds floor $2 for prefix $1 (unless a newer floor came meanwhile).
+pub(in crate::store) const EDGE_SYNCED: &str = "UPDATE link_revocations
+     SET edge_floor = $2, claimed_until_ms = 0 WHERE prefix = $1 AND floor = $2";
+
+/// The edge store no longer holds prefix $1, expired: the entry goes (unless renewed meanwhile).
+pub(in crate::store) const EDGE_REMOVED: &str =
+    "DELETE FROM link_revocations WHERE prefix = $1 AND expires_at_ms <= $2";
+
+/// Expired entries no edge store holds: nothing is left to take back.
+pub(in crate::store) const PRUNE_REVOCATIONS: &str =
+    "DELETE FROM link_revocations WHERE expires_at_ms <= $1 AND edge_floor < 0";
+
+// The audit trail.
+
+/// Columns of `audit_events`, in the order [`super::rows::audit_event`] reads them.
+macro_rules! audit_columns {
+    () => {
+        "id, at_ms, actor, action, owner_id, other_id, image_id, before, after, request_id, client_addr"
+    };
+}
+
+pub(in crate::store) const INSERT_AUDIT_EVENT: &str = "INSERT INTO audit_events
+     (at_ms, actor, action, owner_id, other_id, image_id, before, after, request_id, client_addr)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+
+/// Events user $1 may see (their images, a friendship on either side), at or after $2, older
+/// than id $3, newest first, at most $4. Empty $1 means every user's (the operator's view).
+pub(in crate::store) const AUDIT_EVENTS: &str = concat!(
+    "SELECT ",
+    audit_columns!(),
+    " FROM audit_events WHERE ($1 = '' OR owner_id = $1 OR other_id = $1)",
+    " AND at_ms >= $2 AND id < $3 ORDER BY id DESC LIMIT $4"
+);
+
+/// Events older than $1 (the retention).
+pub(in crate::store) const PRUNE_AUDIT: &str = "DELETE FROM audit_events WHERE at_ms < $1";
+
 /// The statements the SQLite reader runs, bound by position.
 #[cfg(test)]
 pub(in crate::store) const READER: &[&str] = &[
@@ -336,6 +455,7 @@ pub(in crate::store) const ALL: &[&str] = &[
     TAKE_UPLOAD_TOKEN,
     CLAIM_REAPABLE_SQLITE,
     REMOVE_IMAGE,
+    TOUCH_IMAGE,
     QUEUE_INVALIDATION,
     RELEASE_STALE_PATHS,
     DROP_STALE_BATCHES,
@@ -355,4 +475,19 @@ pub(in crate::store) const ALL: &[&str] = &[
     REMOVE_FRIENDSHIP,
     INSERT_FRIENDSHIP,
     FRIEND_REQUESTS,
+    BUMP_LINKS_REVISED,
+    SET_LINK_VERSION,
+    SET_OWNER_LINK_VERSION,
+    COUNT_FRIENDS_IMAGES,
+    SET_FRIENDS_LINK_VERSION,
+    UPSERT_REVOCATION,
+    UPSERT_FRIENDS_REVOCATIONS,
+    REVOCATION_FLOORS,
+    CLAIM_EDGE_DUE,
+    EDGE_SYNCED,
+    EDGE_REMOVED,
+    PRUNE_REVOCATIONS,
+    INSERT_AUDIT_EVENT,
+    AUDIT_EVENTS,
+    PRUNE_AUDIT,
 ];

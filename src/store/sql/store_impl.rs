@@ -28,10 +28,10 @@ macro_rules! impl_store {
                 from: &$crate::store::UserId,
                 to: &$crate::store::UserId,
                 max_outgoing: u32,
-                now_ms: i64,
+                change: &$crate::store::Change<'_>,
             ) -> Result<$crate::store::Befriend, $crate::store::StoreError> {
                 self.sql
-                    .request_friendship(from, to, max_outgoing, now_ms)
+                    .request_friendship(from, to, max_outgoing, change)
                     .await
             }
 
@@ -39,17 +39,17 @@ macro_rules! impl_store {
                 &self,
                 me: &$crate::store::UserId,
                 from: &$crate::store::UserId,
-                now_ms: i64,
+                change: &$crate::store::Change<'_>,
             ) -> Result<bool, $crate::store::StoreError> {
-                self.sql.accept_friendship(me, from, now_ms).await
+                self.sql.accept_friendship(me, from, change).await
             }
 
-            async fn remove_friend_request(&self, a: &$crate::store::UserId, b: &$crate::store::UserId) -> Result<bool, $crate::store::StoreError> {
-                self.sql.remove_friend_request(a, b).await
+            async fn remove_friend_request(&self, a: &$crate::store::UserId, b: &$crate::store::UserId, change: &$crate::store::Change<'_>) -> Result<bool, $crate::store::StoreError> {
+                self.sql.remove_friend_request(a, b, change).await
             }
 
-            async fn remove_friendship(&self, a: &$crate::store::UserId, b: &$crate::store::UserId) -> Result<bool, $crate::store::StoreError> {
-                self.sql.remove_friendship(a, b).await
+            async fn remove_friendship(&self, a: &$crate::store::UserId, b: &$crate::store::UserId, change: &$crate::store::Change<'_>) -> Result<bool, $crate::store::StoreError> {
+                self.sql.remove_friendship(a, b, change).await
             }
 
             async fn friend_requests(
@@ -68,19 +68,18 @@ macro_rules! impl_store {
                 &self,
                 image: &$crate::store::Image,
                 limits: $crate::store::UploadLimits,
-                now_ms: i64,
+                change: &$crate::store::Change<'_>,
             ) -> Result<$crate::store::Admission, $crate::store::StoreError> {
-                self.sql.insert_pending_image(image, limits, now_ms).await
+                self.sql.insert_pending_image(image, limits, change).await
             }
 
             async fn set_visibility(
                 &self,
                 id: &$crate::store::ImageId,
                 visibility: $crate::store::Visibility,
-                now_ms: i64,
-                invalidate: Option<&str>,
+                change: &$crate::store::Change<'_>,
             ) -> Result<Option<$crate::store::Image>, $crate::store::StoreError> {
-                self.sql.set_visibility(id, visibility, now_ms, invalidate).await
+                self.sql.set_visibility(id, visibility, change).await
             }
 
             async fn set_status(
@@ -88,10 +87,10 @@ macro_rules! impl_store {
                 id: &$crate::store::ImageId,
                 from: $crate::store::ImageStatus,
                 to: $crate::store::ImageStatus,
-                now_ms: i64,
-                invalidate: Option<&str>,
+                action: $crate::store::AuditAction,
+                change: &$crate::store::Change<'_>,
             ) -> Result<Option<$crate::store::Image>, $crate::store::StoreError> {
-                self.sql.set_status(id, from, to, now_ms, invalidate).await
+                self.sql.set_status(id, from, to, action, change).await
             }
 
             async fn count_pending(&self, owner: &$crate::store::UserId) -> Result<u64, $crate::store::StoreError> {
@@ -102,8 +101,44 @@ macro_rules! impl_store {
                 self.sql.claim_reapable(claim).await
             }
 
-            async fn remove_image(&self, id: &$crate::store::ImageId) -> Result<bool, $crate::store::StoreError> {
-                self.sql.remove_image(id).await
+            async fn remove_image(&self, id: &$crate::store::ImageId, change: &$crate::store::Change<'_>) -> Result<bool, $crate::store::StoreError> {
+                self.sql.remove_image(id, change).await
+            }
+
+            async fn revoke_image_links(&self, id: &$crate::store::ImageId, change: &$crate::store::Change<'_>) -> Result<Option<$crate::store::Image>, $crate::store::StoreError> {
+                self.sql.revoke_image_links(id, change).await
+            }
+
+            async fn revoke_account_links(&self, owner: &$crate::store::UserId, change: &$crate::store::Change<'_>) -> Result<Option<i64>, $crate::store::StoreError> {
+                self.sql.revoke_account_links(owner, change).await
+            }
+
+            async fn revocation_floors(&self, owner: &$crate::store::UserId, image: &$crate::store::ImageId) -> Result<Vec<$crate::store::RevocationEntry>, $crate::store::StoreError> {
+                self.sql.revocation_floors(owner, image).await
+            }
+
+            async fn claim_edge_due(&self, now_ms: i64, until_ms: i64, limit: u32) -> Result<Vec<$crate::store::EdgeDue>, $crate::store::StoreError> {
+                self.sql.claim_edge_due(now_ms, until_ms, limit).await
+            }
+
+            async fn edge_synced(&self, prefix: &str, floor: i64) -> Result<(), $crate::store::StoreError> {
+                self.sql.edge_synced(prefix, floor).await
+            }
+
+            async fn edge_removed(&self, prefix: &str, now_ms: i64) -> Result<(), $crate::store::StoreError> {
+                self.sql.edge_removed(prefix, now_ms).await
+            }
+
+            async fn prune_revocations(&self, now_ms: i64) -> Result<u64, $crate::store::StoreError> {
+                self.sql.prune_revocations(now_ms).await
+            }
+
+            async fn audit_events(&self, query: &$crate::store::AuditQuery) -> Result<Vec<$crate::store::AuditEvent>, $crate::store::StoreError> {
+                self.sql.audit_events(query).await
+            }
+
+            async fn prune_audit(&self, before_ms: i64) -> Result<u64, $crate::store::StoreError> {
+                self.sql.prune_audit(before_ms).await
             }
 
             async fn queue_invalidation(&self, path: &str, now_ms: i64) -> Result<(), $crate::store::StoreError> {

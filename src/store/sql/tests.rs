@@ -33,7 +33,8 @@ fn the_reader_s_statements_name_their_parameters_in_order() {
     let conn = rusqlite::Connection::open_in_memory().expect("open");
     conn.execute_batch(
         "CREATE TABLE images (id, owner_id, key, visibility, status, content_type, size, sha256, \
-         created_at_ms, updated_at_ms); CREATE TABLE users (id, subject, username, created_at_ms); \
+         created_at_ms, updated_at_ms, link_version); \
+         CREATE TABLE users (id, subject, username, created_at_ms, links_revised); \
          CREATE TABLE friendships (user_id, friend_id)",
     )
     .expect("tables");

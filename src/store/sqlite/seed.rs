@@ -100,7 +100,7 @@ fn images_sql(rows: usize) -> String {
         "INSERT INTO images (",
         image_columns!(),
         ") SELECT v.column1, v.column2, v.column3, c.visibility, c.status, c.content_type,",
-        " v.column4, NULL, c.now, c.now",
+        " v.column4, NULL, c.now, c.now, 0",
         " FROM (SELECT ? AS now, ? AS visibility, ? AS status, ? AS content_type) AS c, (VALUES "
     ));
     push_rows(&mut sql, rows, "(?,?,?,?)");

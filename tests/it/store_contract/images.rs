@@ -1,6 +1,7 @@
 //! Images: every field read back as written, keys and ids unique, and an owner's images paged
 //! newest first through ties, filtered by visibility and status.
 
+use crate::support::change;
 use mediagate::store::{
     GalleryQuery, Image, ImageStatus, PageAfter, Store, StoreError, UserId, Visibility,
 };
@@ -26,6 +27,7 @@ pub(super) async fn images(store: &dyn Store) {
         sha256: Some("ab".repeat(32)),
         created_at_ms: 1_700_000_000_123,
         updated_at_ms: 1_700_000_000_456,
+        link_version: 0,
     };
     store.insert_image(&full).await.unwrap();
     assert_eq!(store.image(&full.id).await.unwrap(), Some(full.clone()));
@@ -235,8 +237,16 @@ pub(super) async fn images_by_owner(store: &dyn Store) {
         store.upsert_user(subject, &uid(id), id, 1).await.unwrap();
     }
     let (fay, sam) = (uid("fay"), uid("sam"));
-    store.request_friendship(&fay, &bob, 5, 2).await.unwrap();
-    assert!(store.accept_friendship(&bob, &fay, 3).await.unwrap());
+    store
+        .request_friendship(&fay, &bob, 5, &change(2))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .accept_friendship(&bob, &fay, &change(3))
+            .await
+            .unwrap()
+    );
     let gallery = |viewer: UserId, after: Option<PageAfter>, limit: u32| {
         let bob = bob.clone();
         async move {
@@ -284,7 +294,12 @@ pub(super) async fn images_by_owner(store: &dyn Store) {
         .unwrap();
     assert_eq!(none, (vec![], None));
     // The friendship ended: the next page says so.
-    assert!(store.remove_friendship(&fay, &bob).await.unwrap());
+    assert!(
+        store
+            .remove_friendship(&fay, &bob, &change(0))
+            .await
+            .unwrap()
+    );
     let (after_end, friends) = gallery(fay, None, 100).await;
     assert_eq!((ids(&after_end), friends), (public.to_vec(), Some(false)));
 }

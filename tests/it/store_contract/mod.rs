@@ -15,6 +15,7 @@
 mod corrupt_rows;
 mod images;
 mod query_plans;
+mod revocation;
 mod seed;
 mod shared;
 mod updates;
@@ -65,6 +66,7 @@ fn image(
         sha256: None,
         created_at_ms,
         updated_at_ms: created_at_ms,
+        link_version: 0,
     }
 }
 
@@ -90,6 +92,7 @@ async fn contract(store: Arc<dyn Store>, seeder: &dyn Seed) {
     shared::parallel_reaper_claims(Arc::clone(&store)).await;
     shared::parallel_outbox_claims(Arc::clone(&store)).await;
     shared::invalidation_with_the_change(&*store).await;
+    revocation::revocation(&*store).await;
     seed::seed(&*store, seeder).await;
 }
 

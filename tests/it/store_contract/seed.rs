@@ -37,6 +37,7 @@ pub(super) async fn seed(store: &dyn Store, seeder: &dyn Seed) {
             subject: format!("seed|{id}"),
             username: id.clone(),
             created_at_ms: 777,
+            links_revised: 0,
         };
         assert_eq!(user, expected);
     }
@@ -65,6 +66,7 @@ pub(super) async fn seed(store: &dyn Store, seeder: &dyn Seed) {
             sha256: None,
             created_at_ms: 777,
             updated_at_ms: 777,
+            link_version: 0,
         })
         .collect();
     assert_eq!(got, expected);

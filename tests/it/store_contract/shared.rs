@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use crate::support::change;
 use mediagate::store::{
     Admission, BatchClaim, Image, ImageStatus, ReapClaim, Store, UploadLimits, Visibility,
 };
@@ -44,7 +45,7 @@ pub(super) async fn upload_allowance(store: &dyn Store) {
         let image = upload(owner, n);
         async move {
             store
-                .insert_pending_image(&image, limits, at)
+                .insert_pending_image(&image, limits, &change(at))
                 .await
                 .unwrap()
         }
@@ -101,7 +102,7 @@ pub(super) async fn parallel_allowance(store: Arc<dyn Store>) {
             let store = Arc::clone(&store);
             tokio::spawn(async move {
                 store
-                    .insert_pending_image(&upload("pia", n), limits, 5_000)
+                    .insert_pending_image(&upload("pia", n), limits, &change(5_000))
                     .await
                     .unwrap()
             })
@@ -152,7 +153,7 @@ pub(super) async fn parallel_reaper_claims(store: Arc<dyn Store>) {
     assert_eq!(seen.len(), 40, "every due image claimed once");
     for id in seen {
         store
-            .remove_image(&mediagate::store::ImageId::parse(&id).unwrap())
+            .remove_image(&mediagate::store::ImageId::parse(&id).unwrap(), &change(0))
             .await
             .unwrap();
     }
@@ -259,14 +260,22 @@ pub(super) async fn invalidation_with_the_change(store: &dyn Store) {
     let missing = mediagate::store::ImageId::parse("ivy-missing").unwrap();
     assert!(
         store
-            .set_visibility(&missing, Visibility::Private, 5, Some("/ivy/missing"))
+            .set_visibility(
+                &missing,
+                Visibility::Private,
+                &change(5).invalidating(Some("/ivy/missing"))
+            )
             .await
             .unwrap()
             .is_none()
     );
     assert_eq!(waiting().await, 0, "nothing changed, nothing queued");
     store
-        .set_visibility(&i.id, Visibility::Private, 5, Some("/ivy/a"))
+        .set_visibility(
+            &i.id,
+            Visibility::Private,
+            &change(5).invalidating(Some("/ivy/a")),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -278,8 +287,8 @@ pub(super) async fn invalidation_with_the_change(store: &dyn Store) {
                 &i.id,
                 ImageStatus::Pending,
                 ImageStatus::Deleted,
-                6,
-                Some("/ivy/b")
+                mediagate::store::AuditAction::ImageDeleted,
+                &change(6).invalidating(Some("/ivy/b"))
             )
             .await
             .unwrap()
@@ -291,8 +300,8 @@ pub(super) async fn invalidation_with_the_change(store: &dyn Store) {
             &i.id,
             ImageStatus::Ready,
             ImageStatus::Deleted,
-            6,
-            Some("/ivy/b"),
+            mediagate::store::AuditAction::ImageDeleted,
+            &change(6).invalidating(Some("/ivy/b")),
         )
         .await
         .unwrap()
@@ -311,5 +320,5 @@ pub(super) async fn invalidation_with_the_change(store: &dyn Store) {
     );
     store.invalidation_sent("ivy", "I-ivy").await.unwrap();
     store.invalidation_completed("ivy").await.unwrap();
-    store.remove_image(&i.id).await.unwrap();
+    store.remove_image(&i.id, &change(0)).await.unwrap();
 }

@@ -1,5 +1,6 @@
 //! Updates of visibility and status, and the lifecycle the reaper walks.
 
+use crate::support::change;
 use mediagate::store::{Image, ImageStatus, ReapClaim, Store, Visibility};
 
 use super::{ids, iid, image, uid};
@@ -22,7 +23,7 @@ pub(super) async fn updates(store: &dyn Store) {
     store.insert_image(&original).await.unwrap();
 
     let visible = store
-        .set_visibility(&original.id, Visibility::Public, 200, None)
+        .set_visibility(&original.id, Visibility::Public, &change(200))
         .await
         .unwrap();
     let expected = Image {
@@ -41,8 +42,8 @@ pub(super) async fn updates(store: &dyn Store) {
             &original.id,
             ImageStatus::Pending,
             ImageStatus::Ready,
-            300,
-            None,
+            mediagate::store::AuditAction::UploadCompleted,
+            &change(300),
         )
         .await
         .unwrap();
@@ -57,7 +58,7 @@ pub(super) async fn updates(store: &dyn Store) {
     let missing = iid("uma-missing");
     assert_eq!(
         store
-            .set_visibility(&missing, Visibility::Public, 400, None)
+            .set_visibility(&missing, Visibility::Public, &change(400))
             .await
             .unwrap(),
         None
@@ -68,8 +69,8 @@ pub(super) async fn updates(store: &dyn Store) {
                 &missing,
                 ImageStatus::Ready,
                 ImageStatus::Deleted,
-                400,
-                None
+                mediagate::store::AuditAction::ImageDeleted,
+                &change(400)
             )
             .await
             .unwrap(),
@@ -151,8 +152,8 @@ pub(super) async fn lifecycle(store: &dyn Store) {
                 &iid("lee-d-new"),
                 ImageStatus::Pending,
                 ImageStatus::Ready,
-                999,
-                None
+                mediagate::store::AuditAction::UploadCompleted,
+                &change(999)
             )
             .await
             .unwrap(),
@@ -173,8 +174,8 @@ pub(super) async fn lifecycle(store: &dyn Store) {
             &iid("lee-p-new"),
             ImageStatus::Pending,
             ImageStatus::Deleted,
-            999,
-            None,
+            mediagate::store::AuditAction::ImageDeleted,
+            &change(999),
         )
         .await
         .unwrap()
@@ -185,10 +186,20 @@ pub(super) async fn lifecycle(store: &dyn Store) {
     );
     assert_eq!(store.count_pending(&lee).await.unwrap(), 1);
 
-    assert!(store.remove_image(&iid("lee-d-new")).await.unwrap());
-    assert!(!store.remove_image(&iid("lee-d-new")).await.unwrap());
+    assert!(
+        store
+            .remove_image(&iid("lee-d-new"), &change(0))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .remove_image(&iid("lee-d-new"), &change(0))
+            .await
+            .unwrap()
+    );
     assert_eq!(store.image(&iid("lee-d-new")).await.unwrap(), None);
     for (id, ..) in rows {
-        store.remove_image(&iid(id)).await.unwrap();
+        store.remove_image(&iid(id), &change(0)).await.unwrap();
     }
 }

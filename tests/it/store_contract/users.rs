@@ -16,6 +16,7 @@ pub(super) async fn users(store: &dyn Store) {
         subject: "iss|alice".into(),
         username: "Alice".into(),
         created_at_ms: 1_000,
+        links_revised: 0,
     };
     assert_eq!(created, expected);
     assert_eq!(
