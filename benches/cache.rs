@@ -29,6 +29,7 @@ fn hits(c: &mut Criterion) {
         SignatureKey {
             key_pair_id: id,
             object,
+            version: 0,
             expires: Epoch(WINDOW_END.0 + 3600),
             hash: HashAlgorithm::Sha1,
         }

@@ -5,7 +5,7 @@
 use crate::cloudfront::Epoch;
 use crate::error::{Code, Error};
 use crate::state::AppState;
-use crate::store::{Befriend, ImageStatus, PageAfter, UserId, Visibility};
+use crate::store::{Actor, Befriend, Change, ImageStatus, PageAfter, UserId, Visibility};
 
 /// Unanswered requests one user may have out at once: enough for any real use, and a cap on how
 /// many strangers one account can pester.
@@ -20,6 +20,7 @@ const INVALIDATION_PAGE: u32 = 500;
 /// `me` asks `other`. Asking someone who has asked you is accepting.
 pub async fn request(
     state: &AppState,
+    actor: &Actor,
     me: &UserId,
     other: &UserId,
     now_ms: i64,
@@ -29,7 +30,7 @@ pub async fn request(
     }
     let outcome = state
         .store
-        .request_friendship(me, other, MAX_OUTGOING_REQUESTS, now_ms)
+        .request_friendship(me, other, MAX_OUTGOING_REQUESTS, &Change::by(actor, now_ms))
         .await?;
     if outcome == Befriend::TooManyRequests {
         return Err(Error::new(
@@ -46,11 +47,16 @@ pub async fn request(
 /// `me` accepts the request `from` sent; NOT_FOUND when there is none.
 pub async fn accept(
     state: &AppState,
+    actor: &Actor,
     me: &UserId,
     from: &UserId,
     now_ms: i64,
 ) -> Result<(), Error> {
-    if state.store.accept_friendship(me, from, now_ms).await? {
+    if state
+        .store
+        .accept_friendship(me, from, &Change::by(actor, now_ms))
+        .await?
+    {
         Ok(())
     } else {
         Err(Error::not_found(format_args!(
@@ -60,14 +66,37 @@ pub async fn accept(
     }
 }
 
+/// `me` declines `other`'s request, or withdraws their own. `false` when there was none.
+pub async fn decline(
+    state: &AppState,
+    actor: &Actor,
+    me: &UserId,
+    other: &UserId,
+    now_ms: i64,
+) -> Result<bool, Error> {
+    Ok(state
+        .store
+        .remove_friend_request(me, other, &Change::by(actor, now_ms))
+        .await?)
+}
+
 /// Ends the friendship of `a` and `b`, from either side. Their FRIENDS images stop being visible
-/// across it at once (every request asks the store; no replica caches a friendship), and, as
-/// narrowing an image's visibility does, the paths of those images are queued for a CloudFront
-/// invalidation. `false` when they were not friends.
-pub async fn end(state: &AppState, a: &UserId, b: &UserId) -> Result<bool, Error> {
-    if !state.store.remove_friendship(a, b).await? {
+/// across it at once (every request asks the store; no replica caches a friendship), the links
+/// to them handed out so far are revoked in the same transaction, and, as narrowing an image's
+/// visibility does, their paths are queued for a CloudFront invalidation. `false` when they were
+/// not friends.
+pub async fn end(
+    state: &AppState,
+    actor: &Actor,
+    a: &UserId,
+    b: &UserId,
+    now_ms: i64,
+) -> Result<bool, Error> {
+    let change = Change::by(actor, now_ms).revoking(Some(crate::lifecycle::revoke(state)));
+    if !state.store.remove_friendship(a, b, &change).await? {
         return Ok(false);
     }
+    state.revocations.wake();
     if state.invalidations.is_enabled() {
         for owner in [a, b] {
             queue_friends_images(state, owner, state.clock.now()).await?;

@@ -9,7 +9,8 @@ use crate::error::{Code, Error};
 use crate::s3::{PresignedRequest, standard_base64};
 use crate::state::AppState;
 use crate::store::{
-    Admission, Image, ImageId, ImageStatus, ReapClaim, UploadLimits, UserId, Visibility,
+    Actor, Admission, AuditAction, Change, Image, ImageId, ImageStatus, ReapClaim, Revoke,
+    UploadLimits, UserId, Visibility,
 };
 use crate::upload::CheckedUpload;
 
@@ -17,9 +18,20 @@ fn ms(now: Epoch) -> i64 {
     i64::try_from(now.seconds()).unwrap_or(i64::MAX / 1000) * 1000
 }
 
+/// What a revocation made now must cover: every link and cookie issued before it (window +
+/// TTL), and how many images one action may revoke one by one.
+pub fn revoke(state: &AppState) -> Revoke {
+    let lifetime = i64::try_from(state.links.link_lifetime_secs()).unwrap_or(i64::MAX / 1000);
+    Revoke {
+        link_lifetime_ms: lifetime.saturating_mul(1000),
+        max_entries: state.config.revocation.max_entries_per_action,
+    }
+}
+
 /// Creates the PENDING image and the presigned PUT for it. `owner` is the signed-in viewer.
 pub async fn create_upload(
     state: &AppState,
+    actor: &Actor,
     owner: &UserId,
     upload: CheckedUpload,
     visibility: Visibility,
@@ -38,6 +50,7 @@ pub async fn create_upload(
         sha256: Some(upload.sha256_hex()),
         created_at_ms: ms(now),
         updated_at_ms: ms(now),
+        link_version: 0,
     };
     // Sign first: if S3 credentials are missing, no PENDING row is left behind.
     let put = state
@@ -57,7 +70,7 @@ pub async fn create_upload(
     };
     match state
         .store
-        .insert_pending_image(&image, limits, ms(now))
+        .insert_pending_image(&image, limits, &Change::by(actor, ms(now)))
         .await?
     {
         Admission::Admitted => {}
@@ -111,7 +124,12 @@ fn mismatch(image: &Image, head: &crate::s3::ObjectHead) -> Option<String> {
 /// Confirms an upload of `image` (owned by the viewer): READY when the object matches what was
 /// declared; otherwise the object is deleted, the image marked FAILED, and the error says why.
 /// An image already READY is returned as is.
-pub async fn complete_upload(state: &AppState, image: Image, now: Epoch) -> Result<Image, Error> {
+pub async fn complete_upload(
+    state: &AppState,
+    actor: &Actor,
+    image: Image,
+    now: Epoch,
+) -> Result<Image, Error> {
     match image.status {
         ImageStatus::Ready => return Ok(image),
         ImageStatus::Failed => {
@@ -137,8 +155,8 @@ pub async fn complete_upload(state: &AppState, image: Image, now: Epoch) -> Resu
                 &image.id,
                 ImageStatus::Pending,
                 ImageStatus::Failed,
-                ms(now),
-                None,
+                AuditAction::UploadFailed,
+                &Change::by(actor, ms(now)).before(ImageStatus::Pending.as_str()),
             )
             .await?;
         return Err(Error::bad_input(format!(
@@ -151,8 +169,8 @@ pub async fn complete_upload(state: &AppState, image: Image, now: Epoch) -> Resu
             &image.id,
             ImageStatus::Pending,
             ImageStatus::Ready,
-            ms(now),
-            None,
+            AuditAction::UploadCompleted,
+            &Change::by(actor, ms(now)).before(ImageStatus::Pending.as_str()),
         )
         .await?;
     match ready {
@@ -166,23 +184,52 @@ pub async fn complete_upload(state: &AppState, image: Image, now: Epoch) -> Resu
 }
 
 /// Changes visibility; drops cached signatures at once and, when fewer people may now see it,
-/// queues a CloudFront invalidation of its path.
+/// revokes the links handed out so far and queues a CloudFront invalidation of its path.
 pub async fn set_visibility(
     state: &AppState,
+    actor: &Actor,
     image: &Image,
     visibility: Visibility,
     now: Epoch,
 ) -> Result<Option<Image>, Error> {
-    let invalidate = (image.status == ImageStatus::Ready && narrower(visibility, image.visibility))
+    let narrowed = image.status == ImageStatus::Ready && narrower(visibility, image.visibility);
+    let invalidate = narrowed
         .then(|| state.invalidations.path_of(&image.key))
         .flatten();
-    // The change and its invalidation are one transaction: a crash keeps both or neither.
+    // The change, its revocation, its invalidation and its audit event are one transaction: a
+    // crash keeps all or none.
+    let change = Change::by(actor, ms(now))
+        .before(image.visibility.as_str())
+        .invalidating(invalidate.as_deref())
+        .revoking(narrowed.then(|| revoke(state)));
     let updated = state
         .store
-        .set_visibility(&image.id, visibility, ms(now), invalidate.as_deref())
+        .set_visibility(&image.id, visibility, &change)
         .await?;
-    state.links.forget(&image.key);
+    state.links.forget(&image.key, image.link_version);
+    if narrowed {
+        state.revocations.wake();
+    }
     Ok(updated)
+}
+
+/// Revokes every link to `image` (owned by the viewer) handed out so far: from now on the edge
+/// refuses them, and new links carry the new version.
+pub async fn revoke_links(
+    state: &AppState,
+    actor: &Actor,
+    image: &Image,
+    now: Epoch,
+) -> Result<Image, Error> {
+    let change = Change::by(actor, ms(now)).revoking(Some(revoke(state)));
+    let revoked = state
+        .store
+        .revoke_image_links(&image.id, &change)
+        .await?
+        .ok_or_else(|| Error::image_not_found(image.id.as_str()))?;
+    state.links.forget(&image.key, image.link_version);
+    state.revocations.wake();
+    Ok(revoked)
 }
 
 fn narrower(new: Visibility, old: Visibility) -> bool {
@@ -198,6 +245,7 @@ fn narrower(new: Visibility, old: Visibility) -> bool {
 /// reaper deletes the object server-side if the client never does.
 pub async fn delete_image(
     state: &AppState,
+    actor: &Actor,
     image: &Image,
     now: Epoch,
 ) -> Result<PresignedRequest, Error> {
@@ -205,23 +253,31 @@ pub async fn delete_image(
         .objects
         .presign_delete(&image.key, now, state.config.uploads.url_ttl_secs)
         .await?;
-    let invalidate = (image.status == ImageStatus::Ready)
+    let served = image.status == ImageStatus::Ready;
+    let invalidate = served
         .then(|| state.invalidations.path_of(&image.key))
         .flatten();
+    let change = Change::by(actor, ms(now))
+        .before(image.status.as_str())
+        .invalidating(invalidate.as_deref())
+        .revoking(served.then(|| revoke(state)));
     let hidden = state
         .store
         .set_status(
             &image.id,
             image.status,
             ImageStatus::Deleted,
-            ms(now),
-            invalidate.as_deref(),
+            AuditAction::ImageDeleted,
+            &change,
         )
         .await?;
     if hidden.is_none() {
         return Err(Error::image_not_found(image.id.as_str()));
     }
-    state.links.forget(&image.key);
+    state.links.forget(&image.key, image.link_version);
+    if served {
+        state.revocations.wake();
+    }
     Ok(request)
 }
 
@@ -236,6 +292,10 @@ pub struct Reaped {
     pub failed: u32,
     /// Images left for the next pass because S3 or the store failed.
     pub errors: u32,
+    /// Audit events past `audit.retention_days`, removed.
+    pub audit_pruned: u64,
+    /// Revocation floors whose every outlawed link has expired (and no edge store holds), removed.
+    pub revocations_pruned: u64,
 }
 
 /// How long a pass holds the images it claimed. Longer than any pass takes (each S3 call is
@@ -257,6 +317,8 @@ pub async fn reap(state: &AppState, now: Epoch) -> Result<Reaped, Error> {
         limit: state.config.reaper.batch.max(1),
     };
     let mut done = Reaped::default();
+    let system = Actor::system();
+    let change = Change::by(&system, ms(now));
     for image in state.store.claim_reapable(claim).await? {
         // An abandoned upload is hidden first, so a completeUpload racing the reaper loses.
         if image.status == ImageStatus::Pending
@@ -266,8 +328,8 @@ pub async fn reap(state: &AppState, now: Epoch) -> Result<Reaped, Error> {
                     &image.id,
                     ImageStatus::Pending,
                     ImageStatus::Deleted,
-                    ms(now),
-                    None,
+                    AuditAction::UploadAbandoned,
+                    &change.before(ImageStatus::Pending.as_str()),
                 )
                 .await?
                 .is_none()
@@ -276,7 +338,7 @@ pub async fn reap(state: &AppState, now: Epoch) -> Result<Reaped, Error> {
         }
         let removed = async {
             state.objects.delete(&image.key).await?;
-            state.store.remove_image(&image.id).await?;
+            state.store.remove_image(&image.id, &change).await?;
             Ok::<_, Error>(())
         }
         .await;
@@ -290,6 +352,12 @@ pub async fn reap(state: &AppState, now: Epoch) -> Result<Reaped, Error> {
             (Ok(()), _) => done.deleted += 1,
         }
     }
+    let retention_ms = state.config.audit.retention_days.saturating_mul(86_400_000);
+    if retention_ms > 0 {
+        let cutoff = ms(now).saturating_sub(i64::try_from(retention_ms).unwrap_or(i64::MAX));
+        done.audit_pruned = state.store.prune_audit(cutoff).await?;
+    }
+    done.revocations_pruned = state.store.prune_revocations(ms(now)).await?;
     for (kind, n) in [
         ("deleted", done.deleted),
         ("abandoned", done.abandoned),
@@ -320,6 +388,8 @@ pub fn spawn_reaper(state: std::sync::Arc<AppState>) {
                     abandoned = r.abandoned,
                     failed = r.failed,
                     errors = r.errors,
+                    audit_pruned = r.audit_pruned,
+                    revocations_pruned = r.revocations_pruned,
                     "reaper pass"
                 ),
                 Ok(_) => {}

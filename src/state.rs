@@ -11,6 +11,7 @@ use crate::error::Error;
 use crate::invalidate::InvalidationQueue;
 use crate::links::Linker;
 use crate::metrics::Metrics;
+use crate::revocation::Revocations;
 use crate::s3::ObjectStore;
 use crate::store::{Store, StoreError, User, UserId};
 use crate::upload::UploadRules;
@@ -42,6 +43,8 @@ pub struct AppState {
     pub upload_rules: UploadRules,
     /// CloudFront invalidations (a no-op unless enabled).
     pub invalidations: InvalidationQueue,
+    /// Wakes the revocation sender when a revocation is committed.
+    pub revocations: Revocations,
     /// Servers dev mode runs beside the service (the embedded S3); they stop with the state.
     pub sidecars: Vec<Box<dyn Sidecar>>,
 }
@@ -108,6 +111,21 @@ impl AppState {
         self.users.insert(subject, user.clone());
         self.profiles.insert(user.id.clone(), user.clone());
         Ok(user)
+    }
+
+    /// Signed cookies for `owner`'s media, carrying their current link version (read from the
+    /// store, not a cache: a cookie issued after a revocation must carry the new one).
+    pub async fn owner_cookies(
+        &self,
+        owner: &UserId,
+        now: crate::cloudfront::Epoch,
+    ) -> Result<crate::cloudfront::SignedCookies, Error> {
+        let version = self
+            .store
+            .user(owner)
+            .await?
+            .map_or(0, |user| user.links_revised);
+        self.links.owner_cookies(owner, version, now)
     }
 
     /// A user by id, from the profile cache when it has it.

@@ -5,8 +5,8 @@ const kvs = cf.kvs(); // the one KeyValueStore associated with this function
 // viewer request, on the default cache behaviour. Deny-only: a request it lets through is
 // returned unchanged, so CloudFront's own signature check still decides everything else.
 //
-// A link carries its version inside what was signed: `v` in a signed URL's query, or the
-// cookie policy's DateGreaterThan. The KeyValueStore holds floors (epoch seconds, decimal):
+// A link carries its version inside what was signed: `v` in a signed URL's query, or one more
+// than the cookie policy's DateGreaterThan (the first second the cookies admit). The KeyValueStore holds floors (epoch seconds, decimal):
 // `{owner}/` for a whole account, `{owner}/{image}/` for one image. A request whose version is
 // below a floor that exists is refused. The Rust local edge applies the same rule to the same
 // data and answers the same reason text; infra/README.md describes both.
@@ -80,7 +80,7 @@ function decimalOrZero(text) {
   return DECIMAL.test(text) ? Number(text) : 0;
 }
 
-// The version of a CloudFront-Policy cookie: its statements' DateGreaterThan (the lowest, if
+// The version of a CloudFront-Policy cookie: its statements' DateGreaterThan + 1 (the lowest, if
 // several), 0 when absent or when the cookie does not decode. The policy is base64 with
 // CloudFront's alphabet (- for +, _ for =, ~ for /); atob() is a documented 2.0 global.
 function cookieVersion(encoded) {
@@ -94,7 +94,7 @@ function cookieVersion(encoded) {
     statements.forEach((s) => {
       const after = s && s.Condition && s.Condition.DateGreaterThan;
       const t = after ? after['AWS:EpochTime'] : undefined;
-      version = Math.min(version, Number.isInteger(t) && t >= 0 ? t : 0);
+      version = Math.min(version, Number.isInteger(t) && t >= 0 ? t + 1 : 0);
     });
     return version;
   } catch (e) {

@@ -637,13 +637,6 @@ def _tf_outputs() -> set[str]:
     return set(re.findall(r'^output "([a-z0-9_]+)"', TF_DIR.joinpath("outputs.tf").read_text(), re.M))
 
 
-# Settings whose mediagate.toml section arrives with the service's side of a feature, merged
-# separately from infra/ (the revocation sender: [revocation] key_value_store_arn). Only a section
-# that is wholly absent is let through: as soon as mediagate.toml has it, every mapped key in it
-# is required as for any other section.
-SECTIONS_LANDING_WITH_THE_SERVICE = {"revocation"}
-
-
 class DocsMatchTemplates(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -698,8 +691,6 @@ class DocsMatchTemplates(unittest.TestCase):
         for setting in settings:
             section, key = setting.split(".", 1)
             key = key.split("[", 1)[0]
-            if section in SECTIONS_LANDING_WITH_THE_SERVICE and section not in sections:
-                continue  # the whole section is still to come; once it exists, its keys are checked
             self.assertIn(section, sections, f"mediagate.toml has no [{section}] (for {setting})")
             self.assertRegex(sections[section], rf"(?m)^#?\s*{re.escape(key)}\s*=",
                              f"mediagate.toml's [{section}] has no {key} (for {setting})")

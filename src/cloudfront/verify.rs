@@ -56,6 +56,8 @@ pub struct Grant {
     pub source: Source,
     /// When the grant ends.
     pub expires: Epoch,
+    /// A custom policy's `DateGreaterThan` (mediagate's cookies carry their link version in it).
+    pub not_before: Option<Epoch>,
     /// The hash of the signature.
     pub hash: HashAlgorithm,
 }
@@ -467,6 +469,7 @@ pub fn verify(request: &Request<'_>, trusted: &TrustedKeys) -> Result<Grant, Rej
         policy: kind,
         source,
         expires: conditions.expires,
+        not_before: conditions.not_before,
         hash,
     })
 }

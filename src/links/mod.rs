@@ -21,6 +21,9 @@ use crate::error::Error;
 use crate::metrics::Metrics;
 use crate::store::UserId;
 
+/// The query parameter that carries a link's version inside the signed resource.
+pub const VERSION_PARAM: &str = "v";
+
 /// A signed link (its expiry is [`Linker::expires_at`] of the same `now`).
 #[derive(Debug, Clone)]
 pub struct Link {
@@ -121,19 +124,32 @@ impl Linker {
         format!("{}/{}", self.origin.url, key_to_url_path(key))
     }
 
+    /// The resource a link to `key` at link `version` signs: the object's URL with `?v=`, so
+    /// the version is covered by the signature and the edge can refuse a revoked one.
+    pub fn versioned_url(&self, key: &str, version: i64) -> String {
+        format!("{}?{VERSION_PARAM}={version}", self.object_url(key))
+    }
+
+    /// How long a link or cookie made now stays valid at most: a revocation is enforced at the
+    /// edge this long (every link it outlaws has expired after it).
+    pub fn link_lifetime_secs(&self) -> u64 {
+        self.window.max_lifetime_secs()
+    }
+
     /// The expiry of every link made at `now`.
     pub fn expires_at(&self, now: Epoch) -> Epoch {
         self.window.expires_at(now)
     }
 
-    /// A canned-policy signed URL for the object `key`, identical for everyone within a window.
-    /// A cache hit allocates nothing; it takes one `Arc` clone.
-    pub fn link(&self, key: &str, now: Epoch) -> Result<Link, Error> {
+    /// A canned-policy signed URL for the object `key` at link `version`, identical for everyone
+    /// within a window. A cache hit allocates nothing; it takes one `Arc` clone.
+    pub fn link(&self, key: &str, version: i64, now: Epoch) -> Result<Link, Error> {
         let expires = self.window.expires_at(now);
         let keys = self.keys.load();
         let cache_key = SignatureKey {
             key_pair_id: &keys.active_id,
             object: key,
+            version,
             expires,
             hash: self.hash,
         };
@@ -141,8 +157,11 @@ impl Linker {
             .cache
             .get_or_sign(&cache_key, self.window.window_end(now), || {
                 let started = Instant::now();
-                let policy =
-                    CannedPolicy::new(BaseUrl::parse(&self.object_url(key))?, expires, now)?;
+                let policy = CannedPolicy::new(
+                    BaseUrl::parse(&self.versioned_url(key, version))?,
+                    expires,
+                    now,
+                )?;
                 let signed = sign_canned(&policy, keys.ring.active(), self.hash)?;
                 self.metrics
                     .signing_seconds
@@ -161,7 +180,16 @@ impl Linker {
     }
 
     /// Custom-policy cookies granting everything under `owner`'s prefix, scoped to that path.
-    pub fn owner_cookies(&self, owner: &UserId, now: Epoch) -> Result<SignedCookies, Error> {
+    /// `version` (the owner's `links_revised`) goes into the policy as `DateGreaterThan =
+    /// version - 1`: signed, so the edge reads the cookies' link version back as the first second
+    /// they admit, and before now (a floor is at most the second of its revocation; CloudFront
+    /// admits only after `DateGreaterThan`), so it narrows nothing.
+    pub fn owner_cookies(
+        &self,
+        owner: &UserId,
+        version: i64,
+        now: Epoch,
+    ) -> Result<SignedCookies, Error> {
         let origin = &self.origin;
         let path = format!("{}/{}", origin.path, key_to_url_path(&owner_prefix(owner)));
         let resource = Resource::parse(&format!(
@@ -169,7 +197,12 @@ impl Linker {
             origin.url,
             key_to_url_path(&owner_prefix(owner))
         ))?;
-        let policy = CustomPolicy::new(resource, self.window.expires_at(now), None, None, now)?;
+        let not_before = u64::try_from(version)
+            .ok()
+            .filter(|v| *v > 0)
+            .map(|v| Epoch(v - 1));
+        let policy =
+            CustomPolicy::new(resource, self.window.expires_at(now), not_before, None, now)?;
         let keys = self.keys.load();
         let key = keys.ring.active();
         let attributes = self.cookies.clone().with_path(&path)?;
@@ -179,10 +212,11 @@ impl Linker {
         Ok(cookies)
     }
 
-    /// Forgets every cached signature for the object `key` (its visibility narrowed, or it was
-    /// deleted); links already handed out stay valid until they expire.
-    pub fn forget(&self, key: &str) {
-        self.cache.forget(key);
+    /// Forgets every cached signature for the object `key` at link `version` (its visibility
+    /// narrowed, it was deleted, its links revoked). Links already handed out are refused at the
+    /// edge only when a revocation raised the version.
+    pub fn forget(&self, key: &str, version: i64) {
+        self.cache.forget(key, version);
     }
 
     /// Swaps in a new key ring; new links are signed with its active key from now on.

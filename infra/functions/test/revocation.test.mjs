@@ -119,10 +119,12 @@ test('a v without Signature is no credential (it is not what CloudFront checks)'
   assertPassedUnchanged(ev, (await run(entries, ev)).result);
 });
 
-test('cookie version is the policy\'s DateGreaterThan', async () => {
+test('cookie version is the policy\'s DateGreaterThan + 1, the first second it admits', async () => {
+  // The service signs DateGreaterThan = floor - 1, so cookies issued in the second of a
+  // revocation are valid at once (CloudFront admits only after DateGreaterThan) and pass.
   const entries = { 'alice/': String(FLOOR) };
-  assertRefused((await run(entries, event(OBJECT, { cookies: policyCookies('alice', FLOOR - 1) }))).result, REASON);
-  for (const version of [FLOOR, FLOOR + 60]) {
+  assertRefused((await run(entries, event(OBJECT, { cookies: policyCookies('alice', FLOOR - 2) }))).result, REASON);
+  for (const version of [FLOOR - 1, FLOOR, FLOOR + 60]) {
     const ev = event(OBJECT, { cookies: policyCookies('alice', version) });
     assertPassedUnchanged(ev, (await run(entries, ev)).result);
   }

@@ -30,6 +30,7 @@ use crate::state::AppState;
 
 mod origin;
 mod range;
+mod revoked;
 
 use origin::GetError;
 
@@ -83,7 +84,16 @@ fn refuse(rejection: &Rejection) -> HttpResponse {
         ),
         _ => ("AccessDenied", "Access denied"),
     };
-    let reason = visible_ascii(&rejection.to_string());
+    forbidden(code, message, &rejection.to_string())
+}
+
+/// 403 AccessDenied for a request the signature admits but something after it refuses.
+fn refuse_because(reason: &str) -> HttpResponse {
+    forbidden("AccessDenied", "Access denied", reason)
+}
+
+fn forbidden(code: &str, message: &str, reason: &str) -> HttpResponse {
+    let reason = visible_ascii(reason);
     HttpResponse::Forbidden()
         .content_type("text/xml")
         .insert_header((REASON_HEADER, reason))
@@ -174,6 +184,11 @@ async fn edge(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
         Ok(grant) => grant,
         Err(rejection) => return refuse(&rejection),
     };
+    // A valid signature on a revoked version is still refused, as the revocation function does.
+    let version = revoked::version(&grant, req.query_string());
+    if let Err(refusal) = revoked::check(&*state.store, &key, version).await {
+        return refusal;
+    }
     let asked = range::parse(
         req.headers()
             .get(header::RANGE)

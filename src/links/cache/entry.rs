@@ -5,14 +5,17 @@ use std::sync::Arc;
 
 use crate::cloudfront::{Epoch, HashAlgorithm};
 
-/// What a signature is a function of: the key, the object, the expiry and the hash. The
-/// resource URL follows from the object key, so it is not part of the key.
+/// What a signature is a function of: the key, the object and its link version, the expiry and
+/// the hash. The resource URL follows from the object key and the version, so it is not part of
+/// the key.
 #[derive(Debug, Clone, Copy)]
 pub struct SignatureKey<'a> {
     /// The key that signs.
     pub key_pair_id: &'a Arc<str>,
     /// The object key.
     pub object: &'a str,
+    /// The image's link version (`?v=`): a revoked version is never asked for again.
+    pub version: i64,
     /// The expiry.
     pub expires: Epoch,
     /// The hash.
@@ -28,6 +31,7 @@ pub struct CachedUrl {
     text: Arc<str>,
     key_pair_id_len: usize,
     object_len: usize,
+    version: i64,
     expires: Epoch,
     hash: HashAlgorithm,
 }
@@ -42,6 +46,7 @@ impl CachedUrl {
             text: text.into(),
             key_pair_id_len: key.key_pair_id.len(),
             object_len: key.object.len(),
+            version: key.version,
             expires: key.expires,
             hash: key.hash,
         }
@@ -59,6 +64,7 @@ impl CachedUrl {
         let (id, rest) = text.split_at(self.key_pair_id_len.min(text.len()));
         let object = &rest[..self.object_len.min(rest.len())];
         self.expires == key.expires
+            && self.version == key.version
             && self.hash == key.hash
             && id == key.key_pair_id.as_bytes()
             && object == key.object.as_bytes()

@@ -90,8 +90,13 @@ impl SignatureCache {
     }
 
     fn id(&self, key: &SignatureKey<'_>) -> u64 {
-        self.hasher
-            .hash_one((&**key.key_pair_id, key.object, key.expires.0, key.hash))
+        self.hasher.hash_one((
+            &**key.key_pair_id,
+            key.object,
+            key.version,
+            key.expires.0,
+            key.hash,
+        ))
     }
 
     /// The generation for the window ending at `window_end`, opening it (and dropping the one
@@ -147,9 +152,9 @@ impl SignatureCache {
         Ok((signed, Lookup::Miss))
     }
 
-    /// Drops every cached signature for the object `key` (its visibility narrowed, or it was
-    /// deleted).
-    pub fn forget(&self, object: &str) {
+    /// Drops every cached signature for the object `key` at link version `version` (its
+    /// visibility narrowed, it was deleted, its links revoked).
+    pub fn forget(&self, object: &str, version: i64) {
         let generation = self.current.load();
         let Ok(signers) = generation.signers.lock() else {
             return;
@@ -158,6 +163,7 @@ impl SignatureCache {
             let key = SignatureKey {
                 key_pair_id,
                 object,
+                version,
                 expires: *expires,
                 hash: *hash,
             };
@@ -189,6 +195,7 @@ mod tests {
         SignatureKey {
             key_pair_id: id,
             object,
+            version: 0,
             expires: Epoch(END.0 + 3600),
             hash: HashAlgorithm::Sha1,
         }
@@ -235,11 +242,21 @@ mod tests {
         };
         assert_eq!(lookup(&cache, &sha256, END), Lookup::Miss);
         assert_eq!(lookup(&cache, &key(&id, "u1/b.jpg"), END), Lookup::Miss);
+        // Another link version is another signature: a revoked one is never handed out again.
+        let revised = SignatureKey {
+            version: 7,
+            ..key(&id, "u1/a.jpg")
+        };
+        assert_eq!(lookup(&cache, &revised, END), Lookup::Miss);
+        assert_eq!(lookup(&cache, &revised, END), Lookup::Hit);
+        cache.forget("u1/a.jpg", 7);
+        assert_eq!(lookup(&cache, &revised, END), Lookup::Miss);
+        cache.forget("u1/a.jpg", 7);
         assert_eq!(cache.entry_count(), 5);
 
         // Every signature of the object goes, whichever key, expiry or hash made it; other
         // objects stay.
-        cache.forget("u1/a.jpg");
+        cache.forget("u1/a.jpg", 0);
         assert_eq!(cache.entry_count(), 1);
         for k in [key(&id, "u1/a.jpg"), key(&other, "u1/a.jpg"), later, sha256] {
             assert_eq!(lookup(&cache, &k, END), Lookup::Miss, "{k:?}");

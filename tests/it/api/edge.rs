@@ -106,7 +106,7 @@ async fn the_edge_serves_signed_links_and_refuses_each_verifier_reason_with_a_wh
     let url = link_of(&app, None, &id).await;
     let plain = format!("{}/edge/{key}", app.base);
     assert!(
-        url.starts_with(&format!("{plain}?Expires=")),
+        url.starts_with(&format!("{plain}?v=0&Expires=")),
         "{url} vs {plain}"
     );
     assert!(key.starts_with(&format!("{alice_id}/")));
@@ -281,7 +281,7 @@ async fn the_edge_answers_range_requests_and_missing_objects() {
     let link = app
         .state
         .links
-        .link("alice/nothing/here.png", app.clock_now())
+        .link("alice/nothing/here.png", 0, app.clock_now())
         .expect("link");
     assert_eq!(get(&app, link.url(), None).await.0, 404);
 }

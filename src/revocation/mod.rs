@@ -1,0 +1,118 @@
+//! Revocation before expiry. Every link carries its image's link version inside the signed
+//! resource (`?v=`, see `links`); a revocation raises the version and writes a floor for the
+//! image (`{owner}/{image}/`) or the whole account (`{owner}/`) in the same transaction as the
+//! change (`store::Change::revoke`). The edge refuses a link whose version is below a floor: the
+//! local edge reads the floors from the store ([`refusal`]), CloudFront's revocation function
+//! (`infra/functions/revocation.js`) reads them from a KeyValueStore, which the sender here keeps
+//! in step from the `link_revocations` table, the durable outbox: an entry is sent while it
+//! is live and deleted once every link it outlaws has expired. Nothing is lost when a replica
+//! dies: what the edge holds is recorded per entry, and an unsent entry is claimed again.
+
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use crate::clock::rfc3339_seconds;
+use crate::cloudfront::Epoch;
+use crate::store::{ImageId, RevocationEntry, Store, StoreError, UserId};
+
+/// Why the edge refuses a link: the floor it is below.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revoked {
+    /// The floor (epoch seconds of the revocation).
+    pub floor: i64,
+}
+
+impl std::fmt::Display for Revoked {
+    /// `revoked at 2026-12-03T19:58:00Z`: the reason the local edge and the CloudFront function
+    /// both give.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "revoked at {}", rfc3339_seconds(self.floor))
+    }
+}
+
+/// Whether a link to `owner`'s image `image` at `version` is refused by the floors `entries`.
+pub fn refused(entries: &[RevocationEntry], version: i64) -> Option<Revoked> {
+    entries
+        .iter()
+        .map(|e| e.floor)
+        .filter(|floor| version < *floor)
+        .max()
+        .map(|floor| Revoked { floor })
+}
+
+/// The local edge's check: the floors of `owner`/`image` from the store.
+pub async fn refusal(
+    store: &dyn Store,
+    owner: &UserId,
+    image: &ImageId,
+    version: i64,
+) -> Result<Option<Revoked>, StoreError> {
+    Ok(refused(
+        &store.revocation_floors(owner, image).await?,
+        version,
+    ))
+}
+
+/// Wakes this process's sender when a revocation was written, so the KeyValueStore hears of it
+/// at once rather than at the next interval.
+#[derive(Debug, Clone, Default)]
+pub struct Revocations {
+    notify: Arc<Notify>,
+}
+
+impl Revocations {
+    /// A handle nothing listens to yet.
+    pub fn new() -> Revocations {
+        Revocations::default()
+    }
+
+    /// A revocation was committed.
+    pub fn wake(&self) {
+        self.notify.notify_one();
+    }
+
+    /// Until the next [`Revocations::wake`] (or one that came since the last wait).
+    pub async fn woken(&self) {
+        self.notify.notified().await;
+    }
+}
+
+/// Seconds of `now`, as the floors count them.
+pub fn seconds(now: Epoch) -> i64 {
+    i64::try_from(now.seconds()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(prefix: &str, floor: i64) -> RevocationEntry {
+        RevocationEntry {
+            prefix: prefix.into(),
+            floor,
+            revoked_at_ms: floor * 1000,
+            expires_at_ms: floor * 1000 + 3_900_000,
+        }
+    }
+
+    #[test]
+    fn a_version_below_either_floor_is_refused_with_the_higher_one() {
+        let floors = [entry("u1/", 1_800_000_000), entry("u1/i1/", 1_800_000_100)];
+        assert_eq!(refused(&floors, 0).map(|r| r.floor), Some(1_800_000_100));
+        assert_eq!(
+            refused(&floors, 1_800_000_050).map(|r| r.floor),
+            Some(1_800_000_100)
+        );
+        assert_eq!(refused(&floors, 1_800_000_100), None);
+        assert_eq!(refused(&[], 0), None);
+    }
+
+    #[test]
+    fn the_reason_names_the_time_in_utc() {
+        let r = Revoked {
+            floor: 1_796_327_880,
+        };
+        assert_eq!(r.to_string(), "revoked at 2026-12-03T19:58:00Z");
+    }
+}
