@@ -220,6 +220,7 @@ pub async fn build_state(
         objects,
         upload_rules: UploadRules::new(&config.uploads),
         invalidations,
+        revocations: crate::revocation::Revocations::new(),
         sidecars,
         config,
         store,

@@ -18,9 +18,9 @@ mod sections;
 pub use choices::{AuthKind, LogFormat, SameSiteSetting, Scheme, SigningHash};
 pub use secret::Secret;
 pub use sections::{
-    AuthConfig, CloudFrontConfig, CookieConfig, DatabaseConfig, ExtraKey, GraphqlConfig,
-    InvalidationConfig, LogConfig, ReaperConfig, S3Config, ServerConfig, SigningConfig,
-    UploadConfig,
+    AuditConfig, AuthConfig, CloudFrontConfig, CookieConfig, DatabaseConfig, ExtraKey,
+    GraphqlConfig, InvalidationConfig, LogConfig, ReaperConfig, RevocationConfig, S3Config,
+    ServerConfig, SigningConfig, UploadConfig,
 };
 
 /// Every setting. Field docs are the reference; `mediagate.toml` repeats them with defaults.
@@ -54,6 +54,10 @@ pub struct Config {
     pub reaper: ReaperConfig,
     /// CloudFront invalidations when an image is hidden.
     pub invalidation: InvalidationConfig,
+    /// Revocation of links before they expire.
+    pub revocation: RevocationConfig,
+    /// The audit trail.
+    pub audit: AuditConfig,
     /// Logging.
     pub log: LogConfig,
 }

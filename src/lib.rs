@@ -22,6 +22,7 @@ pub mod lifecycle;
 pub mod links;
 pub mod metrics;
 pub mod private_files;
+pub mod revocation;
 pub mod s3;
 pub mod state;
 pub mod store;

@@ -15,6 +15,7 @@ use crate::cloudfront::Epoch;
 mod dev_token;
 mod healthcheck;
 mod keygen;
+mod operator;
 mod seed;
 mod serve;
 mod sign_cookies;
@@ -51,6 +52,10 @@ pub enum Command {
     Verify(verify::Args),
     /// Ask this replica's /readyz (the container health check): exit 0 when ready, 1 when not
     Healthcheck(healthcheck::Args),
+    /// Revoke every link and cookie to one account's media handed out so far (new ones work)
+    Revoke(operator::RevokeArgs),
+    /// Print the audit trail as JSON lines, newest first
+    Audit(operator::AuditArgs),
 }
 
 /// How a command ended when it did not fail.
@@ -92,6 +97,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::SignCookies(args) => sign_cookies::run(args, now()),
         Command::Verify(args) => verify::run(args, now()),
         Command::Healthcheck(args) => healthcheck::run(args),
+        Command::Revoke(args) => operator::revoke(args, now()),
+        Command::Audit(args) => operator::audit(args, now()),
     };
     match result {
         Ok(Outcome::Done) => ExitCode::SUCCESS,

@@ -367,6 +367,48 @@ impl Default for InvalidationConfig {
     }
 }
 
+/// Revocation before expiry: the floors the edge enforces.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RevocationConfig {
+    /// The CloudFront KeyValueStore the revocation function reads, e.g.
+    /// `arn:aws:cloudfront::111122223333:key-value-store/…` (the infra stacks' output). Unset:
+    /// floors are enforced by the local edge only.
+    pub key_value_store_arn: Option<String>,
+    /// Another endpoint for the KeyValueStore API (a stand-in, in tests). Unset: AWS itself.
+    pub endpoint_url: Option<String>,
+    /// Seconds between two rounds of the sender (a revocation also wakes it at once).
+    pub interval_secs: u64,
+    /// A friendship's end revokes each FRIENDS image of both sides; a side with more than this
+    /// many has its whole account revoked instead (one edge entry).
+    pub max_entries_per_action: u32,
+}
+
+impl Default for RevocationConfig {
+    fn default() -> Self {
+        RevocationConfig {
+            key_value_store_arn: None,
+            endpoint_url: None,
+            interval_secs: 5,
+            max_entries_per_action: 100,
+        }
+    }
+}
+
+/// The audit trail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditConfig {
+    /// Days an event is kept; older ones are removed by the reaper. 0 keeps them for ever.
+    pub retention_days: u64,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig { retention_days: 90 }
+    }
+}
+
 /// Logging.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

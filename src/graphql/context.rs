@@ -9,7 +9,7 @@ use crate::access::{
 use crate::cloudfront::Epoch;
 use crate::error::Error;
 use crate::state::AppState;
-use crate::store::{GalleryQuery, Image, ImageId, ImageStatus, PageAfter, UserId};
+use crate::store::{Actor, GalleryQuery, Image, ImageId, ImageStatus, PageAfter, UserId};
 
 /// What resolvers see.
 #[derive(Debug)]
@@ -20,18 +20,33 @@ pub struct Context {
     pub viewer: Viewer,
     /// One `now` per request, so every link in a response shares one expiry window.
     pub now: Epoch,
+    /// Who is asking and from where, as the audit trail records it.
+    pub actor: Actor,
     friendships: Mutex<HashMap<UserId, bool>>,
 }
 
 impl juniper::Context for Context {}
 
 impl Context {
-    /// A context for one request.
-    pub fn new(state: Arc<AppState>, viewer: Viewer, now: Epoch) -> Context {
+    /// A context for one request: `request_id` and `client` are what the audit trail records
+    /// beside the viewer.
+    pub fn new(
+        state: Arc<AppState>,
+        viewer: Viewer,
+        now: Epoch,
+        request_id: Option<String>,
+        client: Option<String>,
+    ) -> Context {
+        let actor = Actor {
+            user: viewer.user_id().cloned(),
+            request_id,
+            client,
+        };
         Context {
             state,
             viewer,
             now,
+            actor,
             friendships: Mutex::new(HashMap::new()),
         }
     }

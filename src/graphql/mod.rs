@@ -1,6 +1,7 @@
 //! The GraphQL API (juniper): context, query, mutation, types, the guards that run before a
 //! document is executed (depth, aliases, cost), and the shape of its answers over HTTP.
 
+mod audit;
 mod context;
 mod cost;
 mod friends;
@@ -8,6 +9,7 @@ pub mod limits;
 mod mutation;
 pub mod prepared;
 mod query;
+pub mod redact;
 pub mod response;
 mod sync_list;
 mod types;

@@ -69,6 +69,7 @@ impl Mutation {
         )?;
         let (image, put) = lifecycle::create_upload(
             &context.state,
+            &context.actor,
             me,
             checked,
             input.visibility.unwrap_or(GqlVisibility::Private).into(),
@@ -95,32 +96,49 @@ impl Mutation {
             // Completing an upload is uploading: only into your own account.
             .filter(|i| access::may_upload(&context.viewer, &i.owner_id))
             .ok_or_else(not_found)?;
-        let ready = lifecycle::complete_upload(&context.state, image, context.now).await?;
+        let ready =
+            lifecycle::complete_upload(&context.state, &context.actor, image, context.now).await?;
         Ok(ImageNode::new(ready, Relation::Owner))
     }
 
-    /// Changes who may see one of your images. Cached links for it are dropped at once; links
-    /// already handed out work until they expire, which is why link TTLs are short.
+    /// Changes who may see one of your images. When fewer people may see it, every link handed
+    /// out so far is refused at the edge from now on (new links carry a new version).
     async fn set_visibility(
         context: &Context,
         image_id: ID,
         visibility: GqlVisibility,
     ) -> Result<ImageNode, Error> {
         let (image, relation) = owned_image(context, &image_id, Action::ChangeVisibility).await?;
-        let updated =
-            lifecycle::set_visibility(&context.state, &image, visibility.into(), context.now)
-                .await?
-                .ok_or_else(|| Error::image_not_found(&image_id))?;
+        let updated = lifecycle::set_visibility(
+            &context.state,
+            &context.actor,
+            &image,
+            visibility.into(),
+            context.now,
+        )
+        .await?
+        .ok_or_else(|| Error::image_not_found(&image_id))?;
         Ok(ImageNode::new(updated, relation))
+    }
+
+    /// Takes back every link to one of your images handed out so far, before it expires: the
+    /// edge refuses them from now on; links asked for afterwards work.
+    async fn revoke_links(context: &Context, image_id: ID) -> Result<ImageNode, Error> {
+        let (image, relation) = owned_image(context, &image_id, Action::ChangeVisibility).await?;
+        let revoked =
+            lifecycle::revoke_links(&context.state, &context.actor, &image, context.now).await?;
+        Ok(ImageNode::new(revoked, relation))
     }
 
     /// Deletes one of your images: it disappears from every query at once, and you get a
     /// presigned DELETE to remove the object yourself (the reaper does it otherwise).
     async fn delete_image(context: &Context, image_id: ID) -> Result<PresignedRequestNode, Error> {
         let (image, _) = owned_image(context, &image_id, Action::Delete).await?;
-        Ok(lifecycle::delete_image(&context.state, &image, context.now)
-            .await?
-            .into())
+        Ok(
+            lifecycle::delete_image(&context.state, &context.actor, &image, context.now)
+                .await?
+                .into(),
+        )
     }
     /// Asks `userId` to be your friend. Nothing changes until they accept; if they had already
     /// asked you, this accepts their request (status ACCEPTED). Asking again is harmless.
@@ -128,7 +146,8 @@ impl Mutation {
         let me = context.require_user()?;
         let other = existing_user(context, &user_id).await?;
         let now = now_ms(context);
-        let outcome = friendship::request(&context.state, me, &other.id, now).await?;
+        let outcome =
+            friendship::request(&context.state, &context.actor, me, &other.id, now).await?;
         context.forget_friendships();
         Ok(FriendRequestNode {
             request: FriendRequest {
@@ -148,7 +167,14 @@ impl Mutation {
     async fn accept_friend(context: &Context, user_id: ID) -> Result<UserNode, Error> {
         let me = context.require_user()?;
         let other = existing_user(context, &user_id).await?;
-        friendship::accept(&context.state, me, &other.id, now_ms(context)).await?;
+        friendship::accept(
+            &context.state,
+            &context.actor,
+            me,
+            &other.id,
+            now_ms(context),
+        )
+        .await?;
         context.forget_friendships();
         Ok(UserNode(other))
     }
@@ -158,11 +184,14 @@ impl Mutation {
     async fn decline_friend(context: &Context, user_id: ID) -> Result<bool, Error> {
         let me = context.require_user()?;
         let other = existing_user(context, &user_id).await?;
-        Ok(context
-            .state
-            .store
-            .remove_friend_request(me, &other.id)
-            .await?)
+        friendship::decline(
+            &context.state,
+            &context.actor,
+            me,
+            &other.id,
+            now_ms(context),
+        )
+        .await
     }
 
     /// Ends a friendship, from either side: their FRIENDS images and yours are hidden from each
@@ -170,7 +199,14 @@ impl Mutation {
     async fn remove_friend(context: &Context, user_id: ID) -> Result<UserNode, Error> {
         let me = context.require_user()?;
         let other = existing_user(context, &user_id).await?;
-        friendship::end(&context.state, me, &other.id).await?;
+        friendship::end(
+            &context.state,
+            &context.actor,
+            me,
+            &other.id,
+            now_ms(context),
+        )
+        .await?;
         context.forget_friendships();
         Ok(UserNode(other))
     }

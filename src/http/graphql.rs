@@ -7,15 +7,16 @@
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, Header as _, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpMessage as _, HttpRequest, HttpResponse, web};
 use juniper::Variables;
 use serde::Deserialize;
 
+use super::middleware::{OperationLog, RequestId};
 use super::viewer::authenticate;
 use crate::error::Error;
-use crate::graphql::Context;
 use crate::graphql::prepared::PreparedDocuments;
 use crate::graphql::response::{self, MediaType, RequestError};
+use crate::graphql::{Context, redact};
 use crate::state::AppState;
 
 /// Registers the routes.
@@ -153,7 +154,19 @@ async fn execute(
     };
     let limit = state.config.graphql.max_response_bytes;
     let now = state.clock.now();
-    let context = Context::new(state.into_inner(), viewer, now);
+    let operation = OperationLog {
+        name: operation_name.map(str::to_owned),
+        kind: if prepared.is_mutation() {
+            "mutation"
+        } else {
+            "query"
+        },
+        variables: tracing::enabled!(tracing::Level::INFO)
+            .then(|| redact::variables(&variables).to_string()),
+    };
+    let request_id = req.extensions().get::<RequestId>().map(|id| id.0.clone());
+    let client = req.peer_addr().map(|a| a.ip().to_string());
+    let context = Context::new(state.into_inner(), viewer, now, request_id, client);
     let (data, errors) = match prepared.execute(&variables, &context).await {
         Ok(executed) => executed,
         // Executing refuses only the variables (coercion) or the operation type.
@@ -169,9 +182,11 @@ async fn execute(
         Ok(body) => body,
         Err(response::TooLarge) => too_large(limit, prepared.is_mutation()),
     };
-    HttpResponse::Ok()
+    let mut res = HttpResponse::Ok()
         .content_type(media.content_type())
-        .body(body)
+        .body(body);
+    res.extensions_mut().insert(operation);
+    res
 }
 
 /// The body that replaces an answer over `graphql.max_response_bytes`: `data` is null, as for
@@ -284,7 +299,7 @@ async fn cookies(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
         ));
     };
     let now = state.clock.now();
-    let cookies = match state.links.owner_cookies(user, now) {
+    let cookies = match state.owner_cookies(user, now).await {
         Ok(c) => c,
         Err(e) => return error_response(&e),
     };

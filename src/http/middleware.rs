@@ -8,12 +8,28 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{Error, web};
+use actix_web::{Error, HttpMessage as _, web};
 use tracing::Instrument as _;
 
 use crate::state::AppState;
 
 const HEADER: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The request's id, in its extensions for handlers (the audit trail records it).
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// What `/graphql` adds to the request's log line, in its response's extensions: the operation's
+/// name and type, and its variables redacted by `graphql::redact` (`None` when `info` is off).
+#[derive(Debug, Clone)]
+pub struct OperationLog {
+    /// The operation name the request gave.
+    pub name: Option<String>,
+    /// `query` or `mutation`.
+    pub kind: &'static str,
+    /// The redacted variables, as JSON.
+    pub variables: Option<String>,
+}
 
 fn incoming_id(req: &ServiceRequest) -> Option<String> {
     let value = req.headers().get(&HEADER)?.to_str().ok()?;
@@ -38,6 +54,7 @@ pub async fn observe(
         .match_pattern()
         .unwrap_or_else(|| "unmatched".to_owned());
     let state = req.app_data::<web::Data<AppState>>().cloned();
+    req.extensions_mut().insert(RequestId(id.clone()));
     let span = tracing::info_span!("request", request_id = %id, method = %method, route = %route);
     let result = next.call(req).instrument(span.clone()).await;
     let elapsed = started.elapsed();
@@ -52,15 +69,22 @@ pub async fn observe(
             .with_label_values(&[method.as_str(), route.as_str(), status.as_str()])
             .observe(elapsed.as_secs_f64());
     }
-    // The summary line carries its fields at the top level, where log pipelines look first.
+    // The summary line carries its fields at the top level, where log pipelines look first;
+    // a GraphQL request's adds its operation (absent fields are left out).
+    let extensions = result.as_ref().ok().map(|r| r.response().extensions());
+    let op = extensions.as_ref().and_then(|e| e.get::<OperationLog>());
     tracing::info!(
         request_id = %id,
         method = %method,
         route = %route,
         status = status.as_u16(),
         latency_us = elapsed.as_micros() as u64,
+        operation = op.map(|o| o.name.as_deref().unwrap_or("")),
+        operation_type = op.map(|o| o.kind),
+        variables = op.and_then(|o| o.variables.as_deref()),
         "request"
     );
+    drop(extensions);
     let mut res = result?;
     if let Ok(value) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(HEADER, value);

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::support::change;
 use mediagate::auth::issue_hs256;
 use mediagate::clock::Clock;
 use mediagate::cloudfront::{Epoch, KeyAlgorithm, PrivateKey};
@@ -204,6 +205,7 @@ impl TestApp {
             sha256: None,
             created_at_ms: now_ms,
             updated_at_ms: now_ms,
+            link_version: 0,
         };
         self.store()
             .insert_image(&image)
@@ -217,11 +219,11 @@ impl TestApp {
         let now_ms = self.now_ms();
         let (a, b) = (UserId::parse(a).expect("id"), UserId::parse(b).expect("id"));
         self.store()
-            .request_friendship(&a, &b, 100, now_ms)
+            .request_friendship(&a, &b, 100, &change(now_ms))
             .await
             .expect("request");
         self.store()
-            .accept_friendship(&b, &a, now_ms)
+            .accept_friendship(&b, &a, &change(now_ms))
             .await
             .expect("accept");
     }

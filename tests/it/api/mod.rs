@@ -2,6 +2,7 @@
 //! file, a controllable clock.
 
 mod access_table;
+mod audit;
 mod edge;
 mod friends;
 mod graphql_http;
@@ -13,6 +14,7 @@ mod modes;
 mod packaged;
 mod queries;
 mod races;
+mod revocation;
 mod serve;
 pub mod served;
 mod timing;
