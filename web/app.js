@@ -202,6 +202,7 @@
       completeUpload(imageId: $id) { id key status } }`,
     setVisibility: `mutation SetVisibility($id: ID!, $v: Visibility!) {
       setVisibility(imageId: $id, visibility: $v) { ${IMAGE_FIELDS} } }`,
+    revokeLinks: `mutation RevokeLinks($id: ID!) { revokeLinks(imageId: $id) { ${IMAGE_FIELDS} } }`,
     deleteImage: `mutation DeleteImage($id: ID!) {
       deleteImage(imageId: $id) { method url headers { name value } expiresAt } }`,
     requestFriend: `mutation RequestFriend($id: ID!) {
@@ -501,6 +502,10 @@
       const del = $('.delete', el);
       del.dataset.testid = `delete-${node.id}`;
       del.addEventListener('click', () => deleteCard(card));
+      const revoke = $('.revoke', el);
+      revoke.dataset.testid = `revoke-${node.id}`;
+      revoke.addEventListener('click', () => revokeCard(card));
+      $('.revoked', el).dataset.testid = `revoked-${node.id}`;
     }
     return card;
   }
@@ -633,9 +638,9 @@
     }
     const left = latest - nowMs() / 1000;
     el.textContent = left > 0
-      ? `A link handed out now lives about ${inWords(left)}. Until then it keeps working even ` +
-        'after its image turns private or is deleted: a signed URL cannot be recalled, which is ' +
-        'why links are short-lived.'
+      ? `A link handed out now lives about ${inWords(left)}. Making its image private, deleting ` +
+        'it or "Revoke links" takes back every link handed out before: the edge refuses them as ' +
+        'revoked at once, and new links work.'
       : '';
   }
 
@@ -657,6 +662,31 @@
       }
     });
     select.disabled = false;
+    card.el.removeAttribute('aria-busy');
+  }
+
+  // Revokes the card's links, then shows what the edge now says to a link handed out just
+  // before (so that it is refused as revoked, not as expired), and loads the new one (in cookie
+  // mode with renewed cookies: the old ones are revoked for this image too).
+  async function revokeCard(card) {
+    const btn = $('.revoke', card.el);
+    const note = $('.revoked', card.el);
+    btn.disabled = true;
+    card.el.setAttribute('aria-busy', 'true');
+    await action(async () => {
+      const current = await gql(Q.image, { id: card.id });
+      const before = current.image ? displaySrc({ g: card.g, node: current.image }) : card.src;
+      const data = await gql(Q.revokeLinks, { id: card.id });
+      const reason = before ? await edgeReason(before) : '';
+      note.textContent = reason
+        ? `The link it had: ${reason}.`
+        : 'The link it had is refused now.';
+      note.hidden = false;
+      if (card.g.own && state.cookieMode) await renewCookies();
+      updateCard(card, data.revokeLinks, true);
+      say(`Links to ${fileName(card.node.key)} handed out so far are revoked; new ones work.`);
+    });
+    btn.disabled = false;
     card.el.removeAttribute('aria-busy');
   }
 

@@ -182,8 +182,11 @@ impl Linker {
     /// Custom-policy cookies granting everything under `owner`'s prefix, scoped to that path.
     /// `version` (the owner's `links_revised`) goes into the policy as `DateGreaterThan =
     /// version - 1`: signed, so the edge reads the cookies' link version back as the first second
-    /// they admit, and before now (a floor is at most the second of its revocation; CloudFront
-    /// admits only after `DateGreaterThan`), so it narrows nothing.
+    /// they admit. It is never at or after now (CloudFront admits only after `DateGreaterThan`),
+    /// so cookies work the moment they are made: a floor is the second of its revocation, and
+    /// only when several revocations of one owner fall in one second (or a replica's clock is
+    /// behind) is it ahead of now; then these cookies are refused for the prefixes of those
+    /// floors alone, until cookies made once the clock has passed them.
     pub fn owner_cookies(
         &self,
         owner: &UserId,
@@ -200,7 +203,7 @@ impl Linker {
         let not_before = u64::try_from(version)
             .ok()
             .filter(|v| *v > 0)
-            .map(|v| Epoch(v - 1));
+            .map(|v| Epoch((v - 1).min(now.seconds().saturating_sub(1))));
         let policy =
             CustomPolicy::new(resource, self.window.expires_at(now), not_before, None, now)?;
         let keys = self.keys.load();

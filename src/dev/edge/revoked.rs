@@ -20,13 +20,11 @@ pub fn version(grant: &Grant, query: &str) -> i64 {
             .filter_map(|pair| pair.split_once('='))
             .find(|(name, _)| *name == VERSION_PARAM)
             .map_or(0, |(_, value)| decimal(value)),
-        Source::Cookies => grant
-            .not_before
-            .map_or(0, |e| {
-                i64::try_from(e.seconds())
-                    .unwrap_or(i64::MAX)
-                    .saturating_add(1)
-            }),
+        Source::Cookies => grant.not_before.map_or(0, |e| {
+            i64::try_from(e.seconds())
+                .unwrap_or(i64::MAX)
+                .saturating_add(1)
+        }),
     }
 }
 
