@@ -7,6 +7,8 @@
 //! at once, and an entry claimed by a sender that died is claimed again when its claim lapses. A
 //! crash between a send and its record only sends the same puts and deletes again, which changes
 //! nothing at the edge.
+//!
+//! - `kvs.rs`: the real data plane (aws-sdk-cloudfrontkeyvaluestore, SigV4A-signed).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -18,10 +20,12 @@ use crate::clock::Clock;
 use crate::revocation::Revocations;
 use crate::store::Store;
 
+mod kvs;
 mod sync;
 #[cfg(test)]
 mod tests;
 
+pub use kvs::KeyValueStoreClient;
 pub use sync::{Limits, SyncError, SyncFailed, Synced, sync_once};
 
 /// What the sender needs from the KeyValueStore's data plane.

@@ -1,4 +1,5 @@
 //! `fake_kvs_*`: the sender against an in-memory KeyValueStore on a real (SQLite) outbox.
+//! `real_sdk_over_http_*` (in `tests/real_sdk.rs`): the SDK client against a local HTTP server.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -7,6 +8,8 @@ use std::time::Duration;
 use super::*;
 use crate::cloudfront::Epoch;
 use crate::store::{Actor, Change, ImageId, Revoke, SqliteStore, UserId};
+
+mod real_sdk;
 
 /// 2027-01-15T08:00:00Z, in milliseconds.
 const T: i64 = 1_800_000_000_000;
