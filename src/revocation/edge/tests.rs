@@ -1,15 +1,18 @@
-//! `fake_kvs_*`: the sender against an in-memory KeyValueStore on a real (SQLite) outbox.
-//! `real_sdk_over_http_*` (in `tests/real_sdk.rs`): the SDK client against a local HTTP server.
+//! `fake_kvs_*`: the sender against an in-memory KeyValueStore (`tests/fake_kvs.rs`) on a real
+//! (SQLite) outbox. `real_sdk_over_http_*` (`tests/real_sdk.rs`): the SDK client against a local
+//! HTTP server.
 
-use std::collections::{BTreeMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::*;
 use crate::cloudfront::Epoch;
 use crate::store::{Actor, Change, ImageId, Revoke, SqliteStore, UserId};
 
+mod fake_kvs;
 mod real_sdk;
+
+use fake_kvs::{FailingDescribe, FakeKvs, conflict, other};
 
 /// 2027-01-15T08:00:00Z, in milliseconds.
 const T: i64 = 1_800_000_000_000;
@@ -22,101 +25,6 @@ static ACTOR: Actor = Actor {
     request_id: None,
     client: None,
 };
-
-/// An in-memory KeyValueStore: an ETag that moves with every write, AWS's 50-key limit, and
-/// answers scripted per update call.
-#[derive(Debug, Default)]
-struct FakeKvs {
-    state: Mutex<State>,
-}
-
-#[derive(Debug, Default)]
-struct State {
-    version: u64,
-    keys: BTreeMap<String, String>,
-    describes: usize,
-    /// Each update call accepted: its keys put and deleted.
-    updates: Vec<(Vec<String>, Vec<String>)>,
-    /// What the next update calls answer: `None` applies the update, an error is answered
-    /// instead (a conflict also moves the ETag, as another writer would). Empty: apply.
-    script: VecDeque<Option<EdgeStoreError>>,
-    /// Deleting a key that is not there fails the whole call (one way AWS may answer).
-    missing_delete_not_found: bool,
-}
-
-fn other(call: &'static str) -> EdgeStoreError {
-    EdgeStoreError::Other {
-        call,
-        message: "injected".into(),
-    }
-}
-
-fn conflict() -> EdgeStoreError {
-    EdgeStoreError::Conflict {
-        call: "UpdateKeys",
-        message: "injected".into(),
-    }
-}
-
-#[async_trait]
-impl EdgeStore for FakeKvs {
-    async fn etag(&self) -> Result<String, EdgeStoreError> {
-        let mut s = self.state.lock().unwrap();
-        s.describes += 1;
-        Ok(format!("E{}", s.version))
-    }
-
-    async fn update(
-        &self,
-        if_match: &str,
-        puts: &[(String, String)],
-        deletes: &[String],
-    ) -> Result<String, EdgeStoreError> {
-        let mut s = self.state.lock().unwrap();
-        if let Some(e) = s.script.pop_front().flatten() {
-            if matches!(e, EdgeStoreError::Conflict { .. }) {
-                s.version += 1;
-            }
-            return Err(e);
-        }
-        if if_match != format!("E{}", s.version) {
-            return Err(conflict());
-        }
-        assert!(puts.len() + deletes.len() <= 50, "over UpdateKeys' limit");
-        assert!(puts.len() + deletes.len() > 0, "an empty update");
-        if s.missing_delete_not_found && deletes.iter().any(|k| !s.keys.contains_key(k)) {
-            return Err(EdgeStoreError::NotFound {
-                call: "UpdateKeys",
-                message: "key not found".into(),
-            });
-        }
-        for (key, value) in puts {
-            s.keys.insert(key.clone(), value.clone());
-        }
-        for key in deletes {
-            s.keys.remove(key);
-        }
-        s.version += 1;
-        let record = (puts.iter().map(|p| p.0.clone()).collect(), deletes.to_vec());
-        s.updates.push(record);
-        Ok(format!("E{}", s.version))
-    }
-}
-
-impl FakeKvs {
-    fn keys(&self) -> BTreeMap<String, String> {
-        self.state.lock().unwrap().keys.clone()
-    }
-    fn updates(&self) -> Vec<(Vec<String>, Vec<String>)> {
-        self.state.lock().unwrap().updates.clone()
-    }
-    fn describes(&self) -> usize {
-        self.state.lock().unwrap().describes
-    }
-    fn script(&self, answers: impl IntoIterator<Item = Option<EdgeStoreError>>) {
-        self.state.lock().unwrap().script.extend(answers);
-    }
-}
 
 async fn store() -> Arc<dyn Store> {
     Arc::new(SqliteStore::connect("sqlite::memory:", 4).await.unwrap())
@@ -243,25 +151,6 @@ async fn fake_kvs_a_failure_loses_nothing_and_a_later_round_sends_the_rest() {
     assert_eq!(failed.error.call(), "DescribeKeyValueStore");
     let relapsed = lapsed + Limits::default().claim_ms + 1;
     assert_eq!(round(&*store, &kvs, relapsed).await.unwrap().put, 1);
-}
-
-/// A store whose ETag cannot be read.
-#[derive(Debug)]
-struct FailingDescribe;
-
-#[async_trait]
-impl EdgeStore for FailingDescribe {
-    async fn etag(&self) -> Result<String, EdgeStoreError> {
-        Err(other("DescribeKeyValueStore"))
-    }
-    async fn update(
-        &self,
-        _: &str,
-        _: &[(String, String)],
-        _: &[String],
-    ) -> Result<String, EdgeStoreError> {
-        panic!("no update without an ETag")
-    }
 }
 
 #[tokio::test]
