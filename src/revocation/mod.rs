@@ -12,6 +12,8 @@ use std::sync::Arc;
 
 use tokio::sync::Notify;
 
+pub mod edge;
+
 use crate::clock::rfc3339_seconds;
 use crate::cloudfront::Epoch;
 use crate::store::{ImageId, RevocationEntry, Store, StoreError, UserId};
