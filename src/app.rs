@@ -216,11 +216,35 @@ pub async fn build_state(
         ),
         _ => InvalidationQueue::disabled(),
     };
+    let revocations = match &config.revocation.key_value_store_arn {
+        Some(arn) => crate::revocation::Revocations::start(
+            Arc::clone(&store),
+            Arc::new(
+                crate::revocation::edge::KeyValueStoreClient::new(
+                    arn.clone(),
+                    config.revocation.endpoint_url.as_deref(),
+                    None,
+                )
+                .await,
+            ),
+            Duration::from_secs(config.revocation.interval_secs.max(1)),
+            Arc::clone(&clock),
+        ),
+        None => {
+            if config.cloudfront.domain.is_some() && !config.dev_mode() {
+                tracing::warn!(
+                    "revocation.key_value_store_arn is not set: CloudFront keeps serving revoked \
+                     links until they expire (the stacks' output RevocationKeyValueStoreArn)"
+                );
+            }
+            crate::revocation::Revocations::new()
+        }
+    };
     Ok(AppState {
         objects,
         upload_rules: UploadRules::new(&config.uploads),
         invalidations,
-        revocations: crate::revocation::Revocations::new(),
+        revocations,
         sidecars,
         config,
         store,

@@ -483,6 +483,7 @@
     card.img.addEventListener('load', () => {
       card.loaded = true;
       card.retried = false;
+      card.waitedForFloor = false;
       card.img.dataset.state = 'loaded';
       card.placeholder.hidden = true;
       el.classList.remove('broken');
@@ -584,7 +585,22 @@
         /* fall through to the placeholder */
       }
     }
-    broken(card, await edgeReason(card.src));
+    const reason = await edgeReason(card.src);
+    // Cookies made in the same second as a second revocation of this image cannot be told from
+    // those made between the two (their version counts seconds), so the edge refuses them for
+    // this image until the next second: renew once more after it.
+    if (card.g.own && state.cookieMode && !card.waitedForFloor && /^revoked at /.test(reason)) {
+      card.waitedForFloor = true;
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      try {
+        await renewCookies();
+        setSrc(card, displaySrc(card));
+        return;
+      } catch {
+        /* fall through to the placeholder */
+      }
+    }
+    broken(card, reason);
   }
 
   function broken(card, reason) {

@@ -61,12 +61,45 @@ pub async fn refusal(
 #[derive(Debug, Clone, Default)]
 pub struct Revocations {
     notify: Arc<Notify>,
+    /// Held by the service's handles, never by the sender's own: when the last one goes (the
+    /// state is dropped), the sender stops.
+    _running: Option<Arc<tokio::sync::mpsc::Sender<()>>>,
 }
 
 impl Revocations {
-    /// A handle nothing listens to yet.
+    /// A handle nothing listens to yet (no KeyValueStore: the local edge reads the floors from
+    /// the store itself).
     pub fn new() -> Revocations {
         Revocations::default()
+    }
+
+    /// Starts this process's KeyValueStore sender on the current runtime ([`edge::run_sender`]),
+    /// woken by the returned handle's [`Revocations::wake`] and every `interval`, until the last
+    /// clone of the handle is dropped.
+    pub fn start(
+        store: Arc<dyn Store>,
+        edge: Arc<dyn edge::EdgeStore>,
+        interval: std::time::Duration,
+        clock: Arc<dyn crate::clock::Clock>,
+    ) -> Revocations {
+        let (running, mut stopped) = tokio::sync::mpsc::channel::<()>(1);
+        let listener = Revocations::new();
+        let handle = Revocations {
+            notify: Arc::clone(&listener.notify),
+            _running: Some(Arc::new(running)),
+        };
+        tokio::spawn(edge::run_sender(
+            store,
+            edge,
+            listener,
+            interval,
+            clock,
+            async move {
+                // Ends when every sender half is gone: nothing is ever sent on it.
+                let _ = stopped.recv().await;
+            },
+        ));
+        handle
     }
 
     /// A revocation was committed.

@@ -346,6 +346,10 @@ where
         prefix: &str,
         now_ms: i64,
     ) -> Result<(), StoreError> {
+        sqlx::query(sql::EDGE_GONE)
+            .bind(prefix)
+            .execute(&self.pool)
+            .await?;
         sqlx::query(sql::EDGE_REMOVED)
             .bind(prefix)
             .bind(now_ms)

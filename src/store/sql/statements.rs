@@ -351,8 +351,7 @@ macro_rules! on_floor_conflict {
         " ON CONFLICT (prefix) DO UPDATE SET floor = excluded.floor,
          revoked_at_ms = excluded.revoked_at_ms,
          expires_at_ms = CASE WHEN excluded.expires_at_ms > link_revocations.expires_at_ms
-           THEN excluded.expires_at_ms ELSE link_revocations.expires_at_ms END,
-         claimed_until_ms = 0"
+           THEN excluded.expires_at_ms ELSE link_revocations.expires_at_ms END"
     };
 }
 
@@ -385,11 +384,20 @@ pub(in crate::store) const CLAIM_EDGE_DUE: &str = "UPDATE link_revocations SET c
        ORDER BY revoked_at_ms LIMIT $3)
      RETURNING prefix, floor, CAST(CASE WHEN expires_at_ms <= $1 THEN 1 ELSE 0 END AS BIGINT)";
 
-/// The edge store holds floor $2 for prefix $1 (unless a newer floor came meanwhile).
+/// The edge store holds floor $2 for prefix $1 (unless a newer floor came meanwhile), and the
+/// sender's claim ends. A floor raised while a sender held the entry keeps that claim (the upsert
+/// leaves it), so no two senders write one key at once, and one that sent an older floor last
+/// cannot leave it at the edge while the table says the newer one is there.
 pub(in crate::store) const EDGE_SYNCED: &str = "UPDATE link_revocations
-     SET edge_floor = $2, claimed_until_ms = 0 WHERE prefix = $1 AND floor = $2";
+     SET edge_floor = CASE WHEN floor = $2 THEN $2 ELSE edge_floor END, claimed_until_ms = 0
+     WHERE prefix = $1";
 
-/// The edge store no longer holds prefix $1, expired: the entry goes (unless renewed meanwhile).
+/// The edge store no longer holds prefix $1: so recorded, claim ended (a floor renewed
+/// meanwhile is then due again) ...
+pub(in crate::store) const EDGE_GONE: &str =
+    "UPDATE link_revocations SET edge_floor = -1, claimed_until_ms = 0 WHERE prefix = $1";
+
+/// ... and the entry goes if it is still expired at $2.
 pub(in crate::store) const EDGE_REMOVED: &str =
     "DELETE FROM link_revocations WHERE prefix = $1 AND expires_at_ms <= $2";
 
@@ -485,6 +493,7 @@ pub(in crate::store) const ALL: &[&str] = &[
     REVOCATION_FLOORS,
     CLAIM_EDGE_DUE,
     EDGE_SYNCED,
+    EDGE_GONE,
     EDGE_REMOVED,
     PRUNE_REVOCATIONS,
     INSERT_AUDIT_EVENT,

@@ -9,6 +9,7 @@ mod graphql_http;
 mod graphql_limits;
 pub mod helpers;
 mod identity;
+mod kvs_sender;
 mod links;
 mod modes;
 mod packaged;

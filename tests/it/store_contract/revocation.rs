@@ -286,8 +286,50 @@ async fn edge_outbox(store: &dyn Store) {
     );
     store.edge_synced("rhea/", now / 1000).await.unwrap();
 
+    // A floor raised while a sender holds the entry stays with that sender's claim, so no two
+    // senders write one key at once; confirming the floor it sent ends the claim, and the newer
+    // floor is due again.
+    let rhea = uid("rhea");
+    store
+        .revoke_account_links(&rhea, &change(now + 4_000).revoking(Some(REVOKE)))
+        .await
+        .unwrap();
+    let held = store
+        .claim_edge_due(now + 5_000, now + 65_000, 100)
+        .await
+        .unwrap();
+    assert_eq!(held.len(), 1, "{held:?}");
+    let newer = store
+        .revoke_account_links(&rhea, &change(now + 5_500).revoking(Some(REVOKE)))
+        .await
+        .unwrap()
+        .expect("rhea exists");
+    assert!(newer > held[0].floor);
+    assert!(
+        store
+            .claim_edge_due(now + 5_600, now + 65_000, 100)
+            .await
+            .unwrap()
+            .is_empty(),
+        "another sender took a claimed entry"
+    );
+    store.edge_synced("rhea/", held[0].floor).await.unwrap();
+    let due_again = store
+        .claim_edge_due(now + 5_700, now + 65_000, 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        due_again,
+        [EdgeDue {
+            prefix: "rhea/".into(),
+            floor: newer,
+            expired: false
+        }]
+    );
+    store.edge_synced("rhea/", newer).await.unwrap();
+
     // Once expired: what the edge holds is due for deletion, and goes when confirmed.
-    let expired_at = now + 3_900_000;
+    let expired_at = now + 5_500 + 3_900_000;
     let gone = store
         .claim_edge_due(expired_at, expired_at + 1, 1000)
         .await
@@ -346,12 +388,14 @@ async fn audit_trail(store: &dyn Store) {
             AuditAction::LinksRevoked,
             AuditAction::AccountLinksRevoked,
             AuditAction::AccountLinksRevoked,
+            AuditAction::AccountLinksRevoked,
+            AuditAction::AccountLinksRevoked,
             AuditAction::VisibilityChanged,
             AuditAction::LinksRevoked,
             AuditAction::LinksRevoked,
         ]
     );
-    let visibility = &rhea[3];
+    let visibility = &rhea[5];
     assert_eq!(
         (visibility.before.as_deref(), visibility.after.as_deref()),
         (Some("PUBLIC"), Some("PRIVATE"))
