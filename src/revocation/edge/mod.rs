@@ -26,7 +26,7 @@ mod sync;
 mod tests;
 
 pub use kvs::KeyValueStoreClient;
-pub use sync::{Limits, SyncError, SyncFailed, Synced, sync_once};
+pub use sync::{Limits, MAX_KEYS_PER_UPDATE, SyncError, SyncFailed, Synced, sync_once};
 
 /// What the sender needs from the KeyValueStore's data plane.
 #[async_trait]
