@@ -229,6 +229,7 @@ pub async fn build_state(
             ),
             Duration::from_secs(config.revocation.interval_secs.max(1)),
             Arc::clone(&clock),
+            metrics.clone(),
         ),
         None => {
             if config.cloudfront.domain.is_some() && !config.dev_mode() {

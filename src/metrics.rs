@@ -27,6 +27,11 @@ pub struct Metrics {
     pub reaped: IntCounterVec,
     /// Paths this replica sent to CloudFront in accepted invalidations.
     pub invalidation_paths_sent: IntCounter,
+    /// Revocation floors this replica's sender wrote to the KeyValueStore, by `op` (`put`: a
+    /// floor the edge now holds; `delete`: an expired one it no longer holds).
+    pub revocation_floors_sent: IntCounterVec,
+    /// Sender rounds that stopped on an error (retried in later rounds).
+    pub revocation_send_failures: IntCounter,
 }
 
 impl Metrics {
@@ -85,6 +90,19 @@ impl Metrics {
             "mediagate_invalidation_paths_sent_total",
             "Paths sent to CloudFront in accepted invalidations",
         )?;
+        let revocation_floors_sent = IntCounterVec::new(
+            Opts::new(
+                "mediagate_revocation_floors_sent_total",
+                "Revocation floors written to the KeyValueStore",
+            ),
+            &["op"],
+        )?;
+        let revocation_send_failures = IntCounter::new(
+            "mediagate_revocation_send_failures_total",
+            "KeyValueStore sender rounds that stopped on an error",
+        )?;
+        registry.register(Box::new(revocation_floors_sent.clone()))?;
+        registry.register(Box::new(revocation_send_failures.clone()))?;
         registry.register(Box::new(uploads_created.clone()))?;
         registry.register(Box::new(reaped.clone()))?;
         registry.register(Box::new(invalidation_paths_sent.clone()))?;
@@ -105,6 +123,8 @@ impl Metrics {
             uploads_created,
             reaped,
             invalidation_paths_sent,
+            revocation_floors_sent,
+            revocation_send_failures,
         })
     }
 

@@ -81,6 +81,7 @@ impl Revocations {
         edge: Arc<dyn edge::EdgeStore>,
         interval: std::time::Duration,
         clock: Arc<dyn crate::clock::Clock>,
+        metrics: crate::metrics::Metrics,
     ) -> Revocations {
         let (running, mut stopped) = tokio::sync::mpsc::channel::<()>(1);
         let listener = Revocations::new();
@@ -94,6 +95,7 @@ impl Revocations {
             listener,
             interval,
             clock,
+            Some(metrics),
             async move {
                 // Ends when every sender half is gone: nothing is ever sent on it.
                 let _ = stopped.recv().await;

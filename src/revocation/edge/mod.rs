@@ -104,8 +104,19 @@ pub async fn run_sender(
     revocations: Revocations,
     interval: Duration,
     clock: Arc<dyn Clock>,
+    metrics: Option<crate::metrics::Metrics>,
     shutdown: impl Future<Output = ()> + Send,
 ) {
+    let count = |done: &Synced| {
+        if let Some(m) = &metrics {
+            m.revocation_floors_sent
+                .with_label_values(&["put"])
+                .inc_by(done.put as u64);
+            m.revocation_floors_sent
+                .with_label_values(&["delete"])
+                .inc_by(done.deleted as u64);
+        }
+    };
     let limits = Limits::default();
     // tokio's interval refuses a zero period; a settings typo should not stop the sender.
     let mut timer = tokio::time::interval(interval.max(Duration::from_millis(100)));
@@ -126,6 +137,7 @@ pub async fn run_sender(
         let now_ms = now_ms(clock.as_ref());
         more = match sync_once(store.as_ref(), edge.as_ref(), now_ms, &limits).await {
             Ok(done) => {
+                count(&done);
                 if done.put + done.deleted > 0 {
                     tracing::info!(
                         put = done.put,
@@ -137,6 +149,10 @@ pub async fn run_sender(
                 done.more
             }
             Err(failed) => {
+                count(&failed.done);
+                if let Some(m) = &metrics {
+                    m.revocation_send_failures.inc();
+                }
                 tracing::warn!(
                     call = failed.error.call(),
                     error = %failed.error,

@@ -278,6 +278,7 @@ async fn fake_kvs_the_sender_wakes_on_a_revocation_and_stops_on_shutdown() {
         // Long enough that only the wake can explain a send.
         Duration::from_secs(3600),
         Arc::new(Fixed(T)),
+        None,
         async move {
             let _ = stopped.await;
         },

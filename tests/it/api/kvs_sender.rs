@@ -213,6 +213,7 @@ async fn fake_kvs_over_http_each_revocation_reaches_the_key_value_store_and_leav
             // The timer is a backstop; the revocation itself wakes the sender.
             Duration::from_secs(3600),
             clock,
+            state.metrics.clone(),
         );
     })
     .await;
@@ -250,6 +251,20 @@ async fn fake_kvs_over_http_each_revocation_reaches_the_key_value_store_and_leav
         );
         assert_eq!(k.unsigned_requests, 0, "every call SigV4A-signed");
     }
+    let sent = |op: &str| {
+        app.state
+            .metrics
+            .revocation_floors_sent
+            .with_label_values(&[op])
+            .get()
+    };
+    for _ in 0..100 {
+        if sent("put") == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(sent("put"), 1, "the floor counted once it was recorded");
 
     // Narrowing another image writes its floor too; bob's images have none.
     app.gql(
@@ -277,17 +292,22 @@ async fn fake_kvs_over_http_each_revocation_reaches_the_key_value_store_and_leav
     until(&kvs, "the expired floors deleted", |k| k.keys.is_empty()).await;
     let owner = mediagate::store::UserId::parse("alice").expect("id");
     let image = mediagate::store::ImageId::parse("pic1").expect("id");
+    // The round records and counts right after the KeyValueStore answered.
     for _ in 0..100 {
-        if app
+        let floors = app
             .store()
             .revocation_floors(&owner, &image)
             .await
-            .expect("floors")
-            .is_empty()
-        {
+            .expect("floors");
+        if floors.is_empty() && sent("delete") == 2 {
+            assert_eq!(sent("put"), 2);
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("the outbox still holds alice/pic1/ after the KeyValueStore let it go");
+    panic!(
+        "after the KeyValueStore let them go: the outbox holds {:?}, {} deletes counted",
+        app.store().revocation_floors(&owner, &image).await,
+        sent("delete")
+    );
 }
