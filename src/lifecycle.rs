@@ -14,18 +14,9 @@ use crate::store::{
 };
 use crate::upload::CheckedUpload;
 
-fn ms(now: Epoch) -> i64 {
-    i64::try_from(now.seconds()).unwrap_or(i64::MAX / 1000) * 1000
-}
-
-/// What a revocation made now must cover: every link and cookie issued before it (window +
-/// TTL), and how many images one action may revoke one by one.
+/// What a revocation made now must cover (see [`crate::revocation::policy`]).
 pub fn revoke(state: &AppState) -> Revoke {
-    let lifetime = i64::try_from(state.links.link_lifetime_secs()).unwrap_or(i64::MAX / 1000);
-    Revoke {
-        link_lifetime_ms: lifetime.saturating_mul(1000),
-        max_entries: state.config.revocation.max_entries_per_action,
-    }
+    crate::revocation::policy(&state.config)
 }
 
 /// Creates the PENDING image and the presigned PUT for it. `owner` is the signed-in viewer.
@@ -48,8 +39,8 @@ pub async fn create_upload(
         content_type: upload.content_type.clone(),
         size: upload.size,
         sha256: Some(upload.sha256_hex()),
-        created_at_ms: ms(now),
-        updated_at_ms: ms(now),
+        created_at_ms: now.millis(),
+        updated_at_ms: now.millis(),
         link_version: 0,
     };
     // Sign first: if S3 credentials are missing, no PENDING row is left behind.
@@ -70,7 +61,7 @@ pub async fn create_upload(
     };
     match state
         .store
-        .insert_pending_image(&image, limits, &Change::by(actor, ms(now)))
+        .insert_pending_image(&image, limits, &Change::by(actor, now.millis()))
         .await?
     {
         Admission::Admitted => {}
@@ -156,7 +147,7 @@ pub async fn complete_upload(
                 ImageStatus::Pending,
                 ImageStatus::Failed,
                 AuditAction::UploadFailed,
-                &Change::by(actor, ms(now)).before(ImageStatus::Pending.as_str()),
+                &Change::by(actor, now.millis()).before(ImageStatus::Pending.as_str()),
             )
             .await?;
         return Err(Error::bad_input(format!(
@@ -170,7 +161,7 @@ pub async fn complete_upload(
             ImageStatus::Pending,
             ImageStatus::Ready,
             AuditAction::UploadCompleted,
-            &Change::by(actor, ms(now)).before(ImageStatus::Pending.as_str()),
+            &Change::by(actor, now.millis()).before(ImageStatus::Pending.as_str()),
         )
         .await?;
     match ready {
@@ -198,7 +189,7 @@ pub async fn set_visibility(
         .flatten();
     // The change, its revocation, its invalidation and its audit event are one transaction: a
     // crash keeps all or none.
-    let change = Change::by(actor, ms(now))
+    let change = Change::by(actor, now.millis())
         .before(image.visibility.as_str())
         .invalidating(invalidate.as_deref())
         .revoking(narrowed.then(|| revoke(state)));
@@ -221,7 +212,7 @@ pub async fn revoke_links(
     image: &Image,
     now: Epoch,
 ) -> Result<Image, Error> {
-    let change = Change::by(actor, ms(now)).revoking(Some(revoke(state)));
+    let change = Change::by(actor, now.millis()).revoking(Some(revoke(state)));
     let revoked = state
         .store
         .revoke_image_links(&image.id, &change)
@@ -257,7 +248,7 @@ pub async fn delete_image(
     let invalidate = served
         .then(|| state.invalidations.path_of(&image.key))
         .flatten();
-    let change = Change::by(actor, ms(now))
+    let change = Change::by(actor, now.millis())
         .before(image.status.as_str())
         .invalidating(invalidate.as_deref())
         .revoking(served.then(|| revoke(state)));
@@ -311,14 +302,14 @@ pub async fn reap(state: &AppState, now: Epoch) -> Result<Reaped, Error> {
         .seconds()
         .saturating_sub(state.config.uploads.abandon_after_secs);
     let claim = ReapClaim {
-        pending_before_ms: ms(Epoch(cutoff)),
-        now_ms: ms(now),
-        until_ms: ms(Epoch(now.seconds().saturating_add(REAP_CLAIM_SECS))),
+        pending_before_ms: Epoch(cutoff).millis(),
+        now_ms: now.millis(),
+        until_ms: Epoch(now.seconds().saturating_add(REAP_CLAIM_SECS)).millis(),
         limit: state.config.reaper.batch.max(1),
     };
     let mut done = Reaped::default();
     let system = Actor::system();
-    let change = Change::by(&system, ms(now));
+    let change = Change::by(&system, now.millis());
     for image in state.store.claim_reapable(claim).await? {
         // An abandoned upload is hidden first, so a completeUpload racing the reaper loses.
         if image.status == ImageStatus::Pending
@@ -354,10 +345,12 @@ pub async fn reap(state: &AppState, now: Epoch) -> Result<Reaped, Error> {
     }
     let retention_ms = state.config.audit.retention_days.saturating_mul(86_400_000);
     if retention_ms > 0 {
-        let cutoff = ms(now).saturating_sub(i64::try_from(retention_ms).unwrap_or(i64::MAX));
+        let cutoff = now
+            .millis()
+            .saturating_sub(i64::try_from(retention_ms).unwrap_or(i64::MAX));
         done.audit_pruned = state.store.prune_audit(cutoff).await?;
     }
-    done.revocations_pruned = state.store.prune_revocations(ms(now)).await?;
+    done.revocations_pruned = state.store.prune_revocations(now.millis()).await?;
     for (kind, n) in [
         ("deleted", done.deleted),
         ("abandoned", done.abandoned),

@@ -81,7 +81,7 @@ impl AppState {
         }
         let id = UserId::parse(&identity.user_id())
             .ok_or_else(|| Error::internal(anyhow::anyhow!("derived user id is not an id")))?;
-        let now_ms = i64::try_from(self.clock.now().seconds()).unwrap_or(0) * 1000;
+        let now_ms = self.clock.now().millis();
         let user = match self
             .store
             .upsert_user(&subject, &id, &identity.username, now_ms)

@@ -8,7 +8,7 @@ use super::serve::ConfigArgs;
 use super::{Outcome, TimeArg};
 use crate::app::database_url;
 use crate::cloudfront::Epoch;
-use crate::store::{self, Actor, AuditQuery, Change, Revoke, UserId};
+use crate::store::{self, Actor, AuditQuery, Change, UserId};
 
 /// Arguments of `revoke`.
 #[derive(Debug, clap::Args)]
@@ -42,10 +42,6 @@ fn user_id(raw: &str) -> anyhow::Result<UserId> {
     })
 }
 
-fn ms(now: Epoch) -> i64 {
-    i64::try_from(now.seconds()).unwrap_or(i64::MAX / 1000) * 1000
-}
-
 /// `--since`: epoch seconds, or `-N` seconds before now.
 fn since(raw: &str, now: Epoch) -> anyhow::Result<Epoch> {
     match raw.strip_prefix('-') {
@@ -66,21 +62,15 @@ pub(super) fn revoke(args: RevokeArgs, now: Epoch) -> anyhow::Result<Outcome> {
     let owner = user_id(&args.user)?;
     let config = args.config.load()?;
     let url = database_url(&config)?;
-    let lifetime = config
-        .signing
-        .window_secs
-        .saturating_add(config.signing.ttl_secs);
-    let revoke = Revoke {
-        link_lifetime_ms: i64::try_from(lifetime.saturating_mul(1000)).unwrap_or(i64::MAX),
-        max_entries: config.revocation.max_entries_per_action,
-    };
+    let revoke = crate::revocation::policy(&config);
+    let lifetime = revoke.link_lifetime_ms / 1000;
     let runtime = tokio::runtime::Runtime::new()?;
     let floor = runtime.block_on(async {
         let db = store::connect(&url, 1)
             .await
             .context("while opening the database")?;
         let operator = Actor::system();
-        let change = Change::by(&operator, ms(now)).revoking(Some(revoke));
+        let change = Change::by(&operator, now.millis()).revoking(Some(revoke));
         db.revoke_account_links(&owner, &change)
             .await
             .context("while revoking")
@@ -102,7 +92,7 @@ pub(super) fn audit(args: AuditArgs, now: Epoch) -> anyhow::Result<Outcome> {
     let since_ms = args
         .since
         .as_deref()
-        .map(|raw| since(raw, now).map(ms))
+        .map(|raw| since(raw, now).map(Epoch::millis))
         .transpose()?;
     let config = args.config.load()?;
     let url = database_url(&config)?;

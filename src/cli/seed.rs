@@ -52,7 +52,7 @@ pub(super) fn run(args: Args, now: crate::cloudfront::Epoch) -> anyhow::Result<O
                 let _ = std::io::stderr().flush();
             }
         };
-        let now_ms = i64::try_from(now.seconds()).unwrap_or(0) * 1000;
+        let now_ms = now.millis();
         // The dev issuer's users: `dev-token --sub u0042` signs in as seeded u0042.
         let configured = config.auth.issuer.as_deref();
         let issuer = crate::auth::normalise_issuer(configured.unwrap_or(crate::auth::DEV_ISSUER));

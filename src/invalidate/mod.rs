@@ -68,10 +68,6 @@ pub enum TickError {
     ControlPlane(#[from] ControlPlaneError),
 }
 
-fn ms(now: Epoch) -> i64 {
-    i64::try_from(now.seconds()).unwrap_or(i64::MAX / 1000) * 1000
-}
-
 /// One round of the sender at `now`: frees the budget of batches CloudFront has completed, then
 /// sends as many batches as the budget (shared by every replica) allows. A failed send puts its
 /// paths back with a backoff of `interval_secs` × attempts².
@@ -102,8 +98,8 @@ pub async fn tick(
                 reference: &reference,
                 max_paths,
                 max_in_flight,
-                now_ms: ms(now),
-                stale_before_ms: ms(Epoch(now.seconds().saturating_sub(STALE_BATCH_SECS))),
+                now_ms: now.millis(),
+                stale_before_ms: Epoch(now.seconds().saturating_sub(STALE_BATCH_SECS)).millis(),
             })
             .await?;
         if paths.is_empty() {
@@ -120,7 +116,7 @@ pub async fn tick(
             Err(e) => {
                 let backoff_ms = i64::try_from(config.interval_secs.max(1) * 1000).unwrap_or(1000);
                 store
-                    .invalidation_failed(&reference, ms(now), backoff_ms)
+                    .invalidation_failed(&reference, now.millis(), backoff_ms)
                     .await?;
                 return Err(e.into());
             }
@@ -167,7 +163,7 @@ impl InvalidationQueue {
         let (Some(outbox), Some(path)) = (&self.outbox, self.path_of(key)) else {
             return Ok(());
         };
-        outbox.store.queue_invalidation(&path, ms(now)).await
+        outbox.store.queue_invalidation(&path, now.millis()).await
     }
 
     /// Queues into `store` and starts this process's sender on the current runtime: a [`tick`]

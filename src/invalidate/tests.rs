@@ -54,7 +54,7 @@ async fn store() -> Arc<dyn Store> {
 async fn queue(store: &dyn Store, paths: impl IntoIterator<Item = u32>, at: u64) {
     for i in paths {
         store
-            .queue_invalidation(&format!("/u/{i}.jpg"), ms(Epoch(at)))
+            .queue_invalidation(&format!("/u/{i}.jpg"), Epoch(at).millis())
             .await
             .unwrap();
     }
@@ -171,7 +171,7 @@ async fn fake_cloudfront_control_plane_paths_survive_a_restart_and_a_sender_that
                 reference: "dead",
                 max_paths: 1,
                 max_in_flight: 100,
-                now_ms: ms(Epoch(100)),
+                now_ms: Epoch(100).millis(),
                 stale_before_ms: 0,
             })
             .await

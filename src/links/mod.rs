@@ -130,12 +130,6 @@ impl Linker {
         format!("{}?{VERSION_PARAM}={version}", self.object_url(key))
     }
 
-    /// How long a link or cookie made now stays valid at most: a revocation is enforced at the
-    /// edge this long (every link it outlaws has expired after it).
-    pub fn link_lifetime_secs(&self) -> u64 {
-        self.window.max_lifetime_secs()
-    }
-
     /// The expiry of every link made at `now`.
     pub fn expires_at(&self, now: Epoch) -> Epoch {
         self.window.expires_at(now)

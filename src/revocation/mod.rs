@@ -15,7 +15,6 @@ use tokio::sync::Notify;
 pub mod edge;
 
 use crate::clock::rfc3339_seconds;
-use crate::cloudfront::Epoch;
 use crate::store::{ImageId, RevocationEntry, Store, StoreError, UserId};
 
 /// Why the edge refuses a link: the floor it is below.
@@ -115,9 +114,21 @@ impl Revocations {
     }
 }
 
-/// Seconds of `now`, as the floors count them.
-pub fn seconds(now: Epoch) -> i64 {
-    i64::try_from(now.seconds()).unwrap_or(i64::MAX)
+/// What a revocation must cover, from the settings: every link and cookie issued before it
+/// lives at most `signing.window_secs + signing.ttl_secs`, so its floors are enforced that long;
+/// and how many images one action may revoke one by one. The service and `mediagate revoke`
+/// both take it from here.
+pub fn policy(config: &crate::config::Config) -> crate::store::Revoke {
+    let lifetime = config
+        .signing
+        .window_secs
+        .saturating_add(config.signing.ttl_secs);
+    crate::store::Revoke {
+        link_lifetime_ms: i64::try_from(lifetime)
+            .unwrap_or(i64::MAX)
+            .saturating_mul(1000),
+        max_entries: config.revocation.max_entries_per_action,
+    }
 }
 
 #[cfg(test)]

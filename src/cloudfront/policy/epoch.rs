@@ -15,6 +15,14 @@ impl Epoch {
     pub fn seconds(self) -> u64 {
         self.0
     }
+
+    /// Epoch milliseconds at the start of this second, as the store keeps times (saturating,
+    /// for a clock no store would ever see).
+    pub fn millis(self) -> i64 {
+        i64::try_from(self.0)
+            .unwrap_or(i64::MAX)
+            .saturating_mul(1000)
+    }
 }
 
 impl fmt::Display for Epoch {

@@ -25,11 +25,6 @@ impl ExpiryWindow {
     pub fn expires_at(self, now: Epoch) -> Epoch {
         Epoch(self.window_end(now).0 + self.ttl)
     }
-
-    /// The longest a link made at any `now` stays valid: `window + ttl` seconds.
-    pub fn max_lifetime_secs(self) -> u64 {
-        self.window.saturating_add(self.ttl)
-    }
 }
 
 #[cfg(test)]

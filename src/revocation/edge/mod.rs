@@ -134,7 +134,7 @@ pub async fn run_sender(
         }
         // A round is not raced against shutdown: one cut short after a send would only send
         // again later, and the SDK's timeouts already bound it.
-        let now_ms = now_ms(clock.as_ref());
+        let now_ms = clock.now().millis();
         more = match sync_once(store.as_ref(), edge.as_ref(), now_ms, &limits).await {
             Ok(done) => {
                 count(&done);
@@ -164,9 +164,4 @@ pub async fn run_sender(
             }
         };
     }
-}
-
-/// Epoch milliseconds of the clock's `now`, as the outbox counts them.
-fn now_ms(clock: &dyn Clock) -> i64 {
-    crate::revocation::seconds(clock.now()).saturating_mul(1000)
 }
