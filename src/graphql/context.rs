@@ -1,6 +1,7 @@
 //! Per-request context: the app, the viewer and the request's `now`.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 use crate::access::{
@@ -20,8 +21,9 @@ pub struct Context {
     pub viewer: Viewer,
     /// One `now` per request, so every link in a response shares one expiry window.
     pub now: Epoch,
-    /// Who is asking and from where, as the audit trail records it.
-    pub actor: Actor,
+    /// The request's id and the client's address, for [`Context::actor`].
+    request_id: Option<Arc<str>>,
+    client: Option<IpAddr>,
     friendships: Mutex<HashMap<UserId, bool>>,
 }
 
@@ -34,20 +36,26 @@ impl Context {
         state: Arc<AppState>,
         viewer: Viewer,
         now: Epoch,
-        request_id: Option<String>,
-        client: Option<String>,
+        request_id: Option<Arc<str>>,
+        client: Option<IpAddr>,
     ) -> Context {
-        let actor = Actor {
-            user: viewer.user_id().cloned(),
-            request_id,
-            client,
-        };
         Context {
             state,
             viewer,
             now,
-            actor,
+            request_id,
+            client,
             friendships: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Who is asking and from where, as the audit trail records a change: built only by the
+    /// resolvers that write, so a read costs none of it.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            user: self.viewer.user_id().cloned(),
+            request_id: self.request_id.as_deref().map(str::to_owned),
+            client: self.client.map(|ip| ip.to_string()),
         }
     }
 

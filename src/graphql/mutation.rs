@@ -17,7 +17,7 @@ use crate::{friendship, lifecycle};
 pub struct Mutation;
 
 fn now_ms(context: &Context) -> i64 {
-    i64::try_from(context.now.seconds()).unwrap_or(i64::MAX / 1000) * 1000
+    context.now.millis()
 }
 
 /// The user `user_id` names, or NOT_FOUND.
@@ -69,7 +69,7 @@ impl Mutation {
         )?;
         let (image, put) = lifecycle::create_upload(
             &context.state,
-            &context.actor,
+            &context.actor(),
             me,
             checked,
             input.visibility.unwrap_or(GqlVisibility::Private).into(),
@@ -97,7 +97,8 @@ impl Mutation {
             .filter(|i| access::may_upload(&context.viewer, &i.owner_id))
             .ok_or_else(not_found)?;
         let ready =
-            lifecycle::complete_upload(&context.state, &context.actor, image, context.now).await?;
+            lifecycle::complete_upload(&context.state, &context.actor(), image, context.now)
+                .await?;
         Ok(ImageNode::new(ready, Relation::Owner))
     }
 
@@ -111,7 +112,7 @@ impl Mutation {
         let (image, relation) = owned_image(context, &image_id, Action::ChangeVisibility).await?;
         let updated = lifecycle::set_visibility(
             &context.state,
-            &context.actor,
+            &context.actor(),
             &image,
             visibility.into(),
             context.now,
@@ -126,7 +127,7 @@ impl Mutation {
     async fn revoke_links(context: &Context, image_id: ID) -> Result<ImageNode, Error> {
         let (image, relation) = owned_image(context, &image_id, Action::ChangeVisibility).await?;
         let revoked =
-            lifecycle::revoke_links(&context.state, &context.actor, &image, context.now).await?;
+            lifecycle::revoke_links(&context.state, &context.actor(), &image, context.now).await?;
         Ok(ImageNode::new(revoked, relation))
     }
 
@@ -135,7 +136,7 @@ impl Mutation {
     async fn delete_image(context: &Context, image_id: ID) -> Result<PresignedRequestNode, Error> {
         let (image, _) = owned_image(context, &image_id, Action::Delete).await?;
         Ok(
-            lifecycle::delete_image(&context.state, &context.actor, &image, context.now)
+            lifecycle::delete_image(&context.state, &context.actor(), &image, context.now)
                 .await?
                 .into(),
         )
@@ -147,7 +148,7 @@ impl Mutation {
         let other = existing_user(context, &user_id).await?;
         let now = now_ms(context);
         let outcome =
-            friendship::request(&context.state, &context.actor, me, &other.id, now).await?;
+            friendship::request(&context.state, &context.actor(), me, &other.id, now).await?;
         context.forget_friendships();
         Ok(FriendRequestNode {
             request: FriendRequest {
@@ -169,7 +170,7 @@ impl Mutation {
         let other = existing_user(context, &user_id).await?;
         friendship::accept(
             &context.state,
-            &context.actor,
+            &context.actor(),
             me,
             &other.id,
             now_ms(context),
@@ -186,7 +187,7 @@ impl Mutation {
         let other = existing_user(context, &user_id).await?;
         friendship::decline(
             &context.state,
-            &context.actor,
+            &context.actor(),
             me,
             &other.id,
             now_ms(context),
@@ -201,7 +202,7 @@ impl Mutation {
         let other = existing_user(context, &user_id).await?;
         friendship::end(
             &context.state,
-            &context.actor,
+            &context.actor(),
             me,
             &other.id,
             now_ms(context),

@@ -154,18 +154,21 @@ async fn execute(
     };
     let limit = state.config.graphql.max_response_bytes;
     let now = state.clock.now();
-    let operation = OperationLog {
+    // Only for the request's log line: nothing is built when `info` is off.
+    let operation = tracing::enabled!(tracing::Level::INFO).then(|| OperationLog {
         name: operation_name.map(str::to_owned),
         kind: if prepared.is_mutation() {
             "mutation"
         } else {
             "query"
         },
-        variables: tracing::enabled!(tracing::Level::INFO)
-            .then(|| redact::variables(&variables).to_string()),
-    };
-    let request_id = req.extensions().get::<RequestId>().map(|id| id.0.clone());
-    let client = req.peer_addr().map(|a| a.ip().to_string());
+        variables: redact::variables(&variables).to_string(),
+    });
+    let request_id = req
+        .extensions()
+        .get::<RequestId>()
+        .map(|id| std::sync::Arc::clone(&id.0));
+    let client = req.peer_addr().map(|a| a.ip());
     let context = Context::new(state.into_inner(), viewer, now, request_id, client);
     let (data, errors) = match prepared.execute(&variables, &context).await {
         Ok(executed) => executed,
@@ -185,7 +188,9 @@ async fn execute(
     let mut res = HttpResponse::Ok()
         .content_type(media.content_type())
         .body(body);
-    res.extensions_mut().insert(operation);
+    if let Some(operation) = operation {
+        res.extensions_mut().insert(operation);
+    }
     res
 }
 

@@ -52,7 +52,53 @@ async fn serve_on_embedded_defaults_then_sigterm() {
         .expect("url")
         .to_owned();
 
+    // A named mutation with a file name and a hash among its variables: the log line names the
+    // operation and keeps the ids and the vocabulary, never the free text.
+    let upload: Value = served
+        .client
+        .post(format!("http://{}/graphql", served.addr))
+        .bearer_auth(&token)
+        .json(&json!({
+            "query": "mutation Upload($input: CreateUploadInput!) { createUpload(input: $input) { image { id } } }",
+            "operationName": "Upload",
+            "variables": {"input": {
+                "filename": "Secret trip to Lisbon.png", "contentType": "image/png", "size": 68,
+                "sha256": "a".repeat(64), "visibility": "PRIVATE",
+            }},
+        }))
+        .send()
+        .await
+        .expect("createUpload")
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        upload["data"]["createUpload"]["image"]["id"].is_string(),
+        "{upload}"
+    );
+
     let logs = served.stop();
+    assert!(!logs.contains("Lisbon"), "a file name was logged: {logs}");
+    assert!(!logs.contains(&"a".repeat(64)), "a checksum was logged");
+    let logged = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|l| l["operation"] == json!("Upload"))
+        .unwrap_or_else(|| panic!("no request line names the operation: {logs}"));
+    assert_eq!(logged["operation_type"], "mutation");
+    let variables: Value = serde_json::from_str(
+        logged["variables"]
+            .as_str()
+            .expect("variables as JSON text"),
+    )
+    .expect("JSON");
+    assert_eq!(
+        variables,
+        json!({"input": {
+            "filename": "<redacted>", "contentType": "image/png", "size": 68,
+            "sha256": "<redacted>", "visibility": "PRIVATE",
+        }})
+    );
     assert!(logs.contains("DEV KEY IN USE"), "{logs}");
     assert!(!logs.contains(&token), "the token was logged");
     let secret = std::fs::read_to_string(dir.path().join("data/dev-hs256.secret")).expect("secret");
